@@ -1,0 +1,32 @@
+# sohoa: the two commands of the quick start are `make demo` and `make test`.
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+RUN := uv run --frozen
+
+.PHONY: bootstrap demo test test-unit up down status lint
+
+bootstrap:  ## system packages, uv and the locked environment
+	@infra/bootstrap.sh
+
+demo: bootstrap  ## services up, a generated sample batch, a full run through Airflow, a summary
+	@$(RUN) sohoa demo
+
+test: bootstrap  ## the whole suite: unit, integration (real PostgreSQL, S3, Tesseract), DAGs, end to end
+	@$(RUN) pytest
+
+test-unit: bootstrap
+	@$(RUN) pytest tests/unit tests/dags
+
+up: bootstrap
+	@$(RUN) sohoa services up
+
+down:
+	@$(RUN) sohoa services down
+
+status:
+	@$(RUN) sohoa services status
+
+lint: bootstrap
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check sohoa ocr dags plugins tests bench || true
+	@$(RUN) mypy

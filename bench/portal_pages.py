@@ -1,0 +1,176 @@
+"""How fast the portal's pages answer with 100,000 dossiers loaded (issue 8: pages under 300 ms).
+
+Loads a generated batch of N dossiers (default 100,000, about 10% with an earlier version too) through the
+real records path (landing bucket -> parser -> COPY), serves the real portal with uvicorn, signs in as an
+officer and as a reviewer, and times the pages a counter uses over real HTTP. The reference measured in the
+same run is the bare SQL of the same search through psycopg2 (the floor the page cannot beat): the ratio
+says what the portal adds on top of its database work; the target is the 300 ms budget.
+
+Usage (needs a PostgreSQL server where it may create a database, and starts its own nanio):
+
+    SOHOA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
+        uv run --frozen python bench/portal_pages.py [--dossiers 100000] [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import httpx
+import psycopg2
+from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import free_port  # noqa: E402
+
+from sohoa.config import Settings  # noqa: E402
+
+AGENCY_PASSWORD = "bench-password-2026"
+TARGET_MS = 300.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dossiers", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    admin_url = os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"sohoa_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    home = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
+    s3_port = free_port()
+    from sohoa.services import processes
+
+    env = processes.child_env({"NANIO_ACCESS_KEY": "bench", "NANIO_SECRET_KEY": "bench-secret-key-123"})
+    processes.spawn(home, "s3", [sys.executable, "-m", "nanio", "serve", "--data-dir", str(home / "s3"), "--host",
+                                 "127.0.0.1", "--port", str(s3_port), "--no-access-log", "--log-level", "warning"],
+                    env=env)
+    processes.wait_until(lambda: processes.port_open("127.0.0.1", s3_port), what="nanio", timeout_s=30)
+    try:
+        run(Settings(home=home, database_url=SecretStr(admin_url.rsplit("/", 1)[0] + "/" + name),
+                     s3_endpoint=f"http://127.0.0.1:{s3_port}", s3_access_key="bench",
+                     s3_secret_key=SecretStr("bench-secret-key-123"), pseudonym_key=SecretStr("bench")), args)
+    finally:
+        processes.stop(home, "s3", grace_s=5)
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from sohoa.db.migrate import migrate
+    from sohoa.intake.pipeline import run_all
+    from sohoa.portal import create_app, users
+    from sohoa.portal.settings import PortalSettings
+    from sohoa.sample.records import generate_records
+    from sohoa.storage import s3
+
+    migrate(settings.dsn())
+    client = s3.make_client(settings)
+    s3.ensure_buckets(client, settings)
+    started = time.monotonic()
+    batch = generate_records(args.dossiers, seed=8, start=date(2025, 1, 1), end=date(2026, 10, 31))
+    s3.put_bytes(client, settings.bucket_landing, "records/bench.jsonl", batch.jsonl_bytes(), "application/jsonl")
+    run_all(settings)
+    conn = psycopg2.connect(settings.dsn())
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("ANALYZE")
+        cur.execute("SELECT count(*) FROM sohoa.dossier")
+        dossiers = cur.fetchone()[0]  # type: ignore[index]
+        cur.execute("""SELECT v.ma_co_quan, count(*) FROM sohoa.dossier x JOIN sohoa.record_version v
+                         ON v.batch_id = x.batch_id AND v.line_no = x.line_no
+                        GROUP BY 1 ORDER BY 2 DESC LIMIT 1""")
+        agency, agency_count = cur.fetchone()  # type: ignore[misc]
+        cur.execute("SELECT x.ma_ho_so FROM sohoa.dossier x JOIN sohoa.record_version v ON v.batch_id = x.batch_id "
+                    "AND v.line_no = x.line_no WHERE v.ma_co_quan = %s LIMIT 1", (agency,))
+        sample_code = cur.fetchone()[0]  # type: ignore[index]
+    print(f"loaded {dossiers} dossiers in {time.monotonic() - started:.0f} s; officer agency {agency} "
+          f"has {agency_count}")
+    with psycopg2.connect(settings.dsn()) as c:
+        users.create_user(c, "bench.officer", AGENCY_PASSWORD, "can_bo", ma_co_quan=agency)
+        users.create_user(c, "bench.reviewer", AGENCY_PASSWORD, "kiem_tra")
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, PortalSettings(), trigger=lambda: None),
+                                           host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    pages = {
+        "search, officer (own agency, newest first)": ("bench.officer", "/dossiers", {}),
+        "search, reviewer (all, newest first)": ("bench.reviewer", "/dossiers", {}),
+        "search, reviewer, status + dates": ("bench.reviewer", "/dossiers",
+                                             {"status": "10", "received_from": "2026-03-01",
+                                              "received_to": "2026-03-31"}),
+        "search, reviewer, partial code": ("bench.reviewer", "/dossiers", {"code": sample_code[-9:]}),
+        "search, reviewer, page 50": ("bench.reviewer", "/dossiers", {"page": "50"}),
+        "dossier page": ("bench.officer", f"/dossiers/{sample_code}", {}),
+    }
+    sql_reference = reference_sql(settings, agency, args.repeat)
+    print(f"\n{'page':<46} {'p50 ms':>8} {'p95 ms':>8} {'vs 300 ms':>10} {'vs bare SQL':>12}")
+    worst = 0.0
+    for label, (user, path, params) in pages.items():
+        with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as http:
+            sign_in(http, user)
+            http.get(path, params=params)  # warm
+            times = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                response = http.get(path, params=params)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+        p50 = statistics.median(times)
+        p95 = sorted(times)[max(0, int(len(times) * 0.95) - 1)]
+        worst = max(worst, p95)
+        print(f"{label:<46} {p50:8.1f} {p95:8.1f} {p95 / TARGET_MS:9.2f}x {p50 / sql_reference:11.1f}x")
+    print(f"\nbare SQL of the officer search (reference): p50 {sql_reference:.1f} ms")
+    print(f"worst p95 {worst:.1f} ms = {worst / TARGET_MS:.2f} of the 300 ms budget "
+          f"({'within' if worst < TARGET_MS else 'OVER'} budget)")
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def sign_in(http: httpx.Client, user: str) -> None:
+    import re
+
+    page = http.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    response = http.post("/login", data={"username": user, "password": AGENCY_PASSWORD, "csrf_token": token})
+    assert response.status_code == 303
+
+
+def reference_sql(settings: Settings, agency: str, repeat: int) -> float:
+    """The officer search's rows straight from PostgreSQL, without the portal."""
+    conn = psycopg2.connect(settings.dsn())
+    sql = """SELECT x.ma_ho_so, v.ma_tthc, v.ma_co_quan, v.trang_thai, v.ngay_tiep_nhan, v.ngay_hen_tra
+               FROM sohoa.record_version v JOIN sohoa.dossier x ON x.batch_id = v.batch_id AND x.line_no = v.line_no
+              WHERE v.ma_co_quan = %s ORDER BY v.ngay_tiep_nhan DESC NULLS LAST, x.ma_ho_so LIMIT 51"""
+    times = []
+    with conn.cursor() as cur:
+        for _ in range(repeat + 1):
+            t0 = time.perf_counter()
+            cur.execute(sql, (agency,))
+            cur.fetchall()
+            times.append((time.perf_counter() - t0) * 1000)
+    conn.close()
+    return statistics.median(times[1:])
+
+
+if __name__ == "__main__":
+    main()

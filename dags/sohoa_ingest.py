@@ -1,0 +1,114 @@
+"""
+### sohoa_ingest: everything new in the landing bucket, into PostgreSQL and the raw bucket
+
+Order: catalogues, then record batches (in arrival order: it breaks ties between equal `CapNhatLuc`),
+then documents (scans, results, inbox) in mapped batches, then OCR of the stored originals in mapped
+batches through the `sohoa_ocr` pool. Unknown keys are quarantined. Emits the asset
+`sohoa://ingested` when done, for the publish and KPI DAGs.
+
+Every task is idempotent: a landing object is marked done in the same transaction as its data, so a
+retry or a rerun redoes only what did not commit. Bad input is quarantined, not retried.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Asset, dag, task
+
+INGESTED = Asset(name="sohoa_ingested", uri="sohoa://ingested")
+DOCUMENT_BATCH = 20
+OCR_BATCH_PAGES = 24  # pages per mapped OCR task: about a minute of one core
+
+default_args = {
+    "owner": "sohoa",
+    "retries": 3,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "execution_timeout": timedelta(hours=2),
+}
+
+
+@dag(
+    dag_id="sohoa_ingest",
+    schedule=timedelta(minutes=15),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sohoa", "ingest"],
+    default_args=default_args,
+    doc_md=__doc__,
+)
+def sohoa_ingest() -> None:
+    @task
+    def plan_landing() -> dict[str, Any]:
+        from sohoa.intake.pipeline import plan
+        from sohoa_airflow.errors import task_errors
+        from sohoa_airflow.hooks import sohoa_settings
+
+        with task_errors():
+            return plan(sohoa_settings()).as_dict()
+
+    @task
+    def load_catalogues(landing_plan: dict[str, Any]) -> dict[str, int]:
+        from sohoa.intake.pipeline import load_catalogues as run
+        from sohoa_airflow.errors import task_errors
+        from sohoa_airflow.hooks import sohoa_settings
+
+        with task_errors():
+            return run(sohoa_settings(), landing_plan["catalogues"])
+
+    @task
+    def load_records(landing_plan: dict[str, Any], _catalogues: dict[str, int]) -> list[dict[str, Any]]:
+        from sohoa.intake.pipeline import load_records as run
+        from sohoa_airflow.errors import task_errors
+        from sohoa_airflow.hooks import sohoa_settings
+
+        with task_errors():
+            return run(sohoa_settings(), landing_plan["records"])
+
+    @task
+    def document_batches(landing_plan: dict[str, Any], _records: list[dict[str, Any]]) -> list[list[Any]]:
+        from sohoa.intake.pipeline import chunks
+
+        return chunks(landing_plan["documents"] + landing_plan["unknown"], DOCUMENT_BATCH)
+
+    @task
+    def ingest_documents(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from sohoa.intake.pipeline import ingest_documents as run
+        from sohoa_airflow.errors import task_errors
+        from sohoa_airflow.hooks import sohoa_settings
+
+        with task_errors():
+            return run(sohoa_settings(), batch)
+
+    @task(trigger_rule="all_done")
+    def ocr_batches(_documents: Any) -> list[list[str]]:
+        from sohoa.intake.pipeline import ocr_batches as batches
+        from sohoa_airflow.hooks import sohoa_settings
+
+        return batches(sohoa_settings(), max_pages=OCR_BATCH_PAGES)
+
+    @task(pool="sohoa_ocr", execution_timeout=timedelta(hours=1))
+    def ocr_documents(shas: list[str]) -> list[dict[str, Any]]:
+        from sohoa.intake.pipeline import ocr_originals
+        from sohoa_airflow.errors import task_errors
+        from sohoa_airflow.hooks import sohoa_settings
+
+        with task_errors():
+            return ocr_originals(sohoa_settings(), shas)
+
+    @task(outlets=[INGESTED], trigger_rule="none_failed")
+    def finish(_ocr: Any) -> None:
+        """Mark the asset: downstream DAGs (publish, KPI) run on new data."""
+
+    landing_plan = plan_landing()
+    catalogues = load_catalogues(landing_plan)
+    records = load_records(landing_plan, catalogues)
+    stored = ingest_documents.expand(batch=document_batches(landing_plan, records))
+    ocr = ocr_documents.expand(shas=ocr_batches(stored))
+    finish(ocr)
+
+
+sohoa_ingest()

@@ -1,0 +1,91 @@
+"""
+### sohoa_quality: Great Expectations validation and review states, after each ingestion
+
+Runs when `sohoa_ingest` updates the asset `sohoa://ingested` (and can be triggered by hand).
+
+1. `validate_record_batches`: the suite `schemas/gx/records.json` over each record batch not yet
+   validated; failed expectations become `quality.issues` rows (`gx.records.*`), the GX Data Docs go to
+   the derived bucket (`quality/gx/...`, linked from `sohoa.gx_validation.data_docs_uri` and this task's
+   log). A critical failure (e.g. 40% malformed dossier codes in a feed) **fails this task, without retry,
+   after everything is stored**: the data are kept and marked, the feed must be fixed.
+2. in parallel, `recheck_documents` (cross-checks of documents whose dossier record changed, review
+   states), then `validate_documents`: the suites `documents.json` (extracted fields) and `ocr.json`
+   (OCR quality).
+
+Great Expectations is imported inside the tasks only (it takes seconds to import).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Asset, dag, task
+
+INGESTED = Asset(name="sohoa_ingested", uri="sohoa://ingested")
+
+default_args = {
+    "owner": "sohoa",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "execution_timeout": timedelta(hours=1),
+}
+
+
+@dag(
+    dag_id="sohoa_quality",
+    schedule=[INGESTED],
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sohoa", "quality"],
+    default_args=default_args,
+    doc_md=__doc__,
+)
+def sohoa_quality() -> None:
+    @task
+    def validate_record_batches() -> list[dict[str, Any]]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from sohoa.quality.gx_stage import QualityGateFailed
+        from sohoa.quality.gx_stage import validate_record_batches as run
+        from sohoa_airflow.errors import task_errors
+        from sohoa_airflow.hooks import sohoa_settings
+
+        with task_errors():
+            try:
+                return run(sohoa_settings())
+            except QualityGateFailed as exc:
+                raise AirflowFailException(str(exc)) from exc
+
+    @task
+    def recheck_documents() -> dict[str, int]:
+        from sohoa.extract.stage import recheck_documents as run
+        from sohoa_airflow.errors import task_errors
+        from sohoa_airflow.hooks import sohoa_settings
+
+        with task_errors():
+            return run(sohoa_settings())
+
+    @task
+    def validate_documents(_rechecked: dict[str, int]) -> list[dict[str, Any]]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from sohoa.quality.gx_stage import QualityGateFailed
+        from sohoa.quality.gx_stage import validate_documents as run
+        from sohoa_airflow.errors import task_errors
+        from sohoa_airflow.hooks import sohoa_settings
+
+        with task_errors():
+            try:
+                return run(sohoa_settings())
+            except QualityGateFailed as exc:
+                raise AirflowFailException(str(exc)) from exc
+
+    # Two independent branches: a failed record gate does not hold back the document checks, and the run
+    # still ends failed (a failed leaf task) for the operators to see.
+    validate_record_batches()
+    validate_documents(recheck_documents())
+
+
+sohoa_quality()

@@ -1,0 +1,236 @@
+"""Turn one page of a PDF, TIFF, JPEG or PNG into pixels, at the resolution the scan was made.
+
+Resolution policy (the same numbers triage uses to enforce the megapixel limit):
+
+- an image file (JPEG, PNG, each TIFF page) is used at its own resolution, read from its metadata; when
+  the file records none (or a nonsense value under 50 dpi), 200 dpi is assumed (``image_default_dpi``),
+  the national minimum for a digitised copy;
+- a PDF page is rendered at the resolution of its largest image (a scanned page is one big image), so
+  no pixel is invented; a page without a significant image is rendered at 300 dpi (``pdf_default_dpi``);
+- anything finer than 400 dpi (``max_ocr_dpi``) is brought down to 300 dpi (``ocr_dpi_cap``): Tesseract
+  reads no better above that and takes much longer. Nothing is ever upscaled (measured worse).
+
+The effective dpi reported for a page is the scan's own (an image's, or a PDF page's largest image's),
+not the processing resolution.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps
+
+from ocr.errors import CorruptDocument, TooLarge
+from ocr.models import MIME_PDF, Limits, OcrOptions
+
+# A significant image covers at least this share of the page; smaller ones are logos and seals.
+_SCAN_IMAGE_MIN_AREA = 0.25
+_MIN_PLAUSIBLE_DPI = 50.0
+_MAX_PLAUSIBLE_DPI = 4800.0
+
+# EXIF orientation tag value -> degrees the image is turned clockwise by exif_transpose.
+_EXIF_ROTATION = {1: 0, 2: 0, 3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270}
+
+
+@dataclass(frozen=True)
+class Raster:
+    """One page as pixels.
+
+    Attributes:
+        image: ``RGB`` or ``L`` pixels.
+        dpi: resolution of ``image`` (the processing resolution).
+        scan_dpi: the scan's own resolution (``None`` for a PDF page without images).
+        rotation: degrees already turned clockwise (EXIF orientation of a photo).
+    """
+
+    image: Image.Image
+    dpi: int
+    scan_dpi: int | None
+    rotation: int = 0
+
+
+def processing_dpi(scan_dpi: int | None, options: OcrOptions) -> int:
+    """Resolution a page is processed at, given its scan resolution."""
+    if scan_dpi is None:
+        return options.pdf_default_dpi
+    return options.ocr_dpi_cap if scan_dpi > options.max_ocr_dpi else scan_dpi
+
+
+def image_dpi(info: Mapping[Any, Any], default: int) -> int:
+    """The resolution an image file records, or ``default`` when it records none or a nonsense value."""
+    raw = info.get("dpi")
+    try:
+        value = float(min(raw[0], raw[1])) if raw else 0.0
+    except (TypeError, ValueError, IndexError):
+        value = 0.0
+    if not _MIN_PLAUSIBLE_DPI <= value <= _MAX_PLAUSIBLE_DPI:
+        return default
+    return round(value)
+
+
+@contextmanager
+def open_image(path: Path, limits: Limits, label: str | None = None) -> Iterator[Image.Image]:
+    """Open an image file (header only) with Pillow's decompression-bomb guard set to our limit.
+
+    Pillow refuses outright anything over twice ``MAX_IMAGE_PIXELS``; we set it to the configured limit
+    (process-wide: Pillow has no per-call setting) and check every frame ourselves before decoding.
+    """
+    Image.MAX_IMAGE_PIXELS = max(limits.max_page_pixels, 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise TooLarge(label or path.name, f"the image is over {limits.max_page_megapixels:g} megapixels") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CorruptDocument(label or path.name, f"the image cannot be read ({type(exc).__name__})") from exc
+    try:
+        yield image
+    finally:
+        image.close()
+
+
+def pdf_page_dpi(page: Any) -> int | None:
+    """The effective resolution of a PDF page: that of its largest image, if that image is significant."""
+    import pypdfium2.raw as pdfium_c
+
+    width, height = page.get_size()
+    page_area = max(width * height, 1.0)
+    best_area, best_dpi = 0.0, None
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+        left, bottom, right, top = obj.get_bounds()
+        area = abs(right - left) * abs(top - bottom)
+        if area <= best_area:
+            continue
+        try:
+            meta = obj.get_metadata()
+        except Exception:  # pdfium cannot describe some inline images; they are not the scan
+            continue
+        dpi = min(float(meta.horizontal_dpi), float(meta.vertical_dpi))
+        if dpi > 0:
+            best_area, best_dpi = area, dpi
+    if best_dpi is None or best_area / page_area < _SCAN_IMAGE_MIN_AREA:
+        return None
+    return round(best_dpi)
+
+
+def pdf_page_pixels(page: Any, dpi: int) -> tuple[int, int]:
+    width, height = page.get_size()
+    return round(width / 72 * dpi), round(height / 72 * dpi)
+
+
+def load_page(path: Path, mime_type: str, index: int, options: OcrOptions, *, max_dpi: int | None = None) -> Raster:
+    """Pixels of page ``index`` (0-based) of a file that triage has accepted.
+
+    ``max_dpi`` renders a PDF page no finer than that (when only a reading copy is needed).
+    """
+    if mime_type == MIME_PDF:
+        return _load_pdf_page(path, index, options, max_dpi)
+    return _load_image_page(path, index, options)
+
+
+def pdf_page_jpeg(path: Path, index: int) -> bytes | None:
+    """The JPEG a scanned PDF page consists of, byte for byte, or ``None`` if the page is anything else.
+
+    A scanner's PDF page is typically one JPEG image covering the page and nothing more. Showing those
+    very bytes in the searchable PDF keeps the scan exactly as it was (no second lossy compression) and
+    spares rendering and re-encoding it at full resolution. Anything else (more objects, a turned or
+    partial image, CMYK or other colour spaces, another filter) returns ``None``.
+    """
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        doc = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError:
+        return None
+    try:
+        page = doc[index]
+        try:
+            if page.get_rotation() % 360:
+                return None
+            objects = list(page.get_objects(max_depth=1))
+            if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                return None
+            image = objects[0]
+            if image.get_filters() != ["DCTDecode"]:
+                return None
+            if image.get_metadata().colorspace not in (pdfium_c.FPDF_COLORSPACE_DEVICERGB,
+                                                       pdfium_c.FPDF_COLORSPACE_DEVICEGRAY):
+                return None
+            m = image.get_matrix()
+            width, height = page.get_size()
+            if (abs(m.b) > 1e-6 or abs(m.c) > 1e-6 or abs(m.a - width) > 1 or abs(m.d - height) > 1
+                    or abs(m.e) > 1 or abs(m.f) > 1):
+                return None
+            return bytes(image.get_data(decode_simple=False))
+        finally:
+            page.close()
+    except pdfium.PdfiumError:
+        return None
+    finally:
+        doc.close()
+
+
+def _load_pdf_page(path: Path, index: int, options: OcrOptions, max_dpi: int | None = None) -> Raster:
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        raise CorruptDocument(path, "the PDF cannot be opened") from exc
+    try:
+        page = doc[index]
+        scan_dpi = pdf_page_dpi(page)
+        dpi = processing_dpi(scan_dpi, options)
+        if max_dpi is not None:
+            dpi = min(dpi, max_dpi)
+        image = page.render(scale=dpi / 72, may_draw_forms=True).to_pil()
+        page.close()
+    except pdfium.PdfiumError as exc:
+        raise CorruptDocument(path, f"page {index + 1} of the PDF cannot be rendered") from exc
+    finally:
+        doc.close()
+    return Raster(_normal_mode(image), dpi, scan_dpi)
+
+
+def _load_image_page(path: Path, index: int, options: OcrOptions) -> Raster:
+    with open_image(path, options.limits) as image:
+        try:
+            image.seek(index)
+            scan_dpi = image_dpi(image.info, options.image_default_dpi)
+            orientation = image.getexif().get(0x0112, 1) if image.format == "JPEG" else 1
+            image.load()
+            pixels = _normal_mode(ImageOps.exif_transpose(image) if orientation != 1 else image.copy())
+        except (OSError, EOFError, SyntaxError, ValueError) as exc:
+            raise CorruptDocument(path, f"page {index + 1} of the image cannot be decoded") from exc
+    dpi = processing_dpi(scan_dpi, options)
+    if dpi != scan_dpi:
+        size = (round(pixels.width * dpi / scan_dpi), round(pixels.height * dpi / scan_dpi))
+        pixels = pixels.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return Raster(pixels, dpi, scan_dpi, _EXIF_ROTATION.get(int(orientation), 0))
+
+
+def _normal_mode(image: Image.Image) -> Image.Image:
+    """``L`` for grey and bilevel images, ``RGB`` for everything else (16-bit grey scaled, not clipped)."""
+    if image.mode in ("L", "RGB"):
+        return image
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode.startswith("I;16") or image.mode == "I":
+        import numpy as np
+
+        arr = np.asarray(image, dtype=np.float32)
+        top = float(arr.max()) or 1.0
+        return Image.fromarray((arr * (255.0 / top)).clip(0, 255).astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent pixels are paper, not black.
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        return background
+    return image.convert("RGB")

@@ -1,0 +1,143 @@
+"""sohoa configuration, read from ``SOHOA_*`` environment variables.
+
+Every setting has a safe local default so that ``make demo`` works on a fresh machine: the embedded
+PostgreSQL and the nanio S3 server under ``.sohoa/``, both bound to 127.0.0.1 only. In production the
+province sets ``SOHOA_DATABASE_URL``, ``SOHOA_S3_ENDPOINT`` and the keys (or Airflow Connections, see
+``plugins/sohoa_airflow``).
+
+Secrets (``s3_secret_key``, ``pseudonym_key``, passwords inside ``database_url``) are ``SecretStr`` so
+that printing or logging a ``Settings`` object never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    """The state folder: ``SOHOA_HOME`` or ``.sohoa`` in the current directory."""
+    return Path(os.environ.get("SOHOA_HOME", ".sohoa")).resolve()
+
+
+class Settings(BaseSettings):
+    """All of sohoa's knobs. Field ``x`` is read from the environment variable ``SOHOA_X``."""
+
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="state folder of the embedded services")
+
+    # PostgreSQL. Unset: the embedded server started by `sohoa services up`.
+    database_url: SecretStr | None = None
+    embedded_pg_port: int = 55432
+
+    # S3 object storage. Unset endpoint: the embedded nanio server.
+    s3_endpoint: str | None = None
+    s3_access_key: str = "sohoa"
+    s3_secret_key: SecretStr = SecretStr("sohoa-local-secret")
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    embedded_s3_port: int = 59000
+
+    bucket_landing: str = "landing"
+    bucket_raw: str = "raw"
+    bucket_derived: str = "derived"
+    bucket_quarantine: str = "quarantine"
+    bucket_published: str = "published"
+
+    # Airflow (the local default runs it; production points at its own).
+    airflow_url: str | None = None
+    embedded_airflow_port: int = 58080
+    airflow_username: str = "admin"
+    airflow_password: SecretStr | None = None
+    airflow_database: str = "airflow"
+    dags_folder: Path | None = None
+
+    # Keyed pseudonyms of identity numbers (HMAC-SHA256). The local default key is generated once and kept
+    # under SOHOA_HOME; production must set SOHOA_PSEUDONYM_KEY.
+    pseudonym_key: SecretStr | None = None
+
+    # Document limits (document.too_large) and OCR.
+    max_document_bytes: int = 500 * 1024 * 1024
+    max_document_pages: int = 2000
+    max_page_megapixels: float = 150.0
+    ocr_page_timeout_s: float = 120.0
+    # Pages one OCR task reads in parallel. The Airflow pool sohoa_ocr runs one task per core, so each task
+    # uses one core by default; raise it (and lower the pool) to spread one long document over several cores.
+    ocr_workers_per_task: int = 1
+    ocr_pdfa: bool = False  # searchable PDFs as validated PDF/A-2b (slower; for archives that require it)
+
+    @property
+    def is_database_embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def is_s3_embedded(self) -> bool:
+        return self.s3_endpoint is None
+
+    @property
+    def is_airflow_embedded(self) -> bool:
+        return self.airflow_url is None
+
+    def dsn(self, database: str | None = None) -> str:
+        """The libpq connection URL of sohoa's database (or of ``database`` on the same server)."""
+        if self.database_url is not None:
+            url = self.database_url.get_secret_value()
+        else:
+            url = f"postgresql://postgres@127.0.0.1:{self.embedded_pg_port}/sohoa"
+        if database is None:
+            return url
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(path="/" + database))
+
+    def s3_host(self) -> str:
+        """``host:port`` of the S3 endpoint, as the minio SDK wants it."""
+        if self.s3_endpoint is None:
+            return f"127.0.0.1:{self.embedded_s3_port}"
+        endpoint = self.s3_endpoint
+        if "://" in endpoint:
+            parts = urlsplit(endpoint)
+            return parts.netloc
+        return endpoint
+
+    def s3_url(self) -> str:
+        scheme = "https" if self.s3_secure or (self.s3_endpoint or "").startswith("https://") else "http"
+        return f"{scheme}://{self.s3_host()}"
+
+    def airflow_base_url(self) -> str:
+        return (self.airflow_url or f"http://127.0.0.1:{self.embedded_airflow_port}").rstrip("/")
+
+    def secret_pseudonym_key(self) -> bytes:
+        """The HMAC key for pseudonyms: configured, or the local one generated under ``home``."""
+        if self.pseudonym_key is not None:
+            return self.pseudonym_key.get_secret_value().encode()
+        return _local_secret(self.home / "secrets" / "pseudonym.key")
+
+
+def _local_secret(path: Path) -> bytes:
+    """Read, or create once with owner-only permissions, a random local secret."""
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = os.urandom(32).hex().encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(value)
+    return value
+
+
+def local_secret(name: str, settings: Settings | None = None) -> str:
+    """A random secret kept under ``home/secrets`` (Airflow's JWT secret, its admin password...)."""
+    settings = settings or get_settings()
+    return _local_secret(settings.home / "secrets" / name).decode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once; tests build their own ``Settings``)."""
+    return Settings()

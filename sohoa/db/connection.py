@@ -1,0 +1,26 @@
+"""PostgreSQL connections (psycopg2). Functions that touch the database take a connection argument."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+
+from sohoa.config import Settings, get_settings
+
+Connection = psycopg2.extensions.connection
+
+
+@contextmanager
+def connect(settings: Settings | None = None, *, dsn: str | None = None) -> Iterator[Connection]:
+    """A connection that commits on success and rolls back on error, then closes."""
+    settings = settings or get_settings()
+    conn = psycopg2.connect(dsn or settings.dsn(), application_name="sohoa")
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()

@@ -1,0 +1,169 @@
+"""The ingestion stages as plain functions over settings and object keys (what the DAG tasks call).
+
+Each stage opens its own connection and S3 client and commits one transaction per landing object, so
+one bad object never holds back the others and a retried task redoes only what did not commit.
+Transient failures (S3 or PostgreSQL unreachable) raise, for Airflow to retry; bad input never raises.
+Stages exchange small JSON-able values (keys, etags, hashes): never file contents.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sohoa.config import Settings
+from sohoa.db.connection import connect
+from sohoa.intake import landing
+from sohoa.intake.landing import classify
+from sohoa.storage import s3
+from sohoa.storage.s3 import LandingObject
+
+log = logging.getLogger(__name__)
+
+ObjectRef = dict[str, Any]  # {"key", "etag", "size", "last_modified"}: JSON-able, for XCom
+
+
+@dataclass
+class Plan:
+    catalogues: list[ObjectRef] = field(default_factory=list)
+    records: list[ObjectRef] = field(default_factory=list)
+    documents: list[ObjectRef] = field(default_factory=list)
+    unknown: list[ObjectRef] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[ObjectRef]]:
+        return asdict(self)
+
+
+def to_ref(obj: LandingObject) -> ObjectRef:
+    return {"key": obj.key, "etag": obj.etag, "size": obj.size,
+            "last_modified": obj.last_modified.isoformat() if obj.last_modified else None}
+
+
+def from_ref(ref: ObjectRef) -> LandingObject:
+    modified = ref.get("last_modified")
+    return LandingObject(ref["key"], ref["etag"], int(ref["size"]),
+                         datetime.fromisoformat(modified) if modified else None)
+
+
+def plan(settings: Settings) -> Plan:
+    """Everything new in the landing bucket, sorted into the contract's kinds, in arrival order."""
+    client = s3.make_client(settings)
+    objects = list(s3.list_objects(client, settings.bucket_landing))
+    with connect(settings) as conn:
+        new = landing.pending(conn, objects)
+    result = Plan()
+    for obj in new:
+        kind = classify(obj.key).kind
+        ref = to_ref(obj)
+        if kind == "catalogue":
+            result.catalogues.append(ref)
+        elif kind == "records":
+            result.records.append(ref)
+        elif kind in ("scan", "result", "inbox"):
+            result.documents.append(ref)
+        else:
+            result.unknown.append(ref)
+    log.info("landing: %d catalogue, %d record batch, %d document and %d unknown object(s) new",
+             len(result.catalogues), len(result.records), len(result.documents), len(result.unknown))
+    return result
+
+
+def chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def load_catalogues(settings: Settings, refs: list[ObjectRef]) -> dict[str, int]:
+    from sohoa.intake.catalogue_loader import load_catalogue_object
+
+    client = s3.make_client(settings)
+    loaded: dict[str, int] = {}
+    for ref in refs:
+        with connect(settings) as conn:
+            loaded[ref["key"]] = load_catalogue_object(conn, client, settings, from_ref(ref))
+    return loaded
+
+
+def load_records(settings: Settings, refs: list[ObjectRef]) -> list[dict[str, Any]]:
+    """Load record batches in arrival order (the order decides ties between equal CapNhatLuc)."""
+    from sohoa.intake.records_loader import load_records_object
+
+    client = s3.make_client(settings)
+    outcomes = []
+    for ref in refs:
+        with connect(settings) as conn:
+            outcomes.append(asdict(load_records_object(conn, client, settings, from_ref(ref))))
+    return outcomes
+
+
+def ingest_documents(settings: Settings, refs: list[ObjectRef]) -> list[dict[str, Any]]:
+    from sohoa.intake.documents import ingest_document, quarantine_unknown_key
+
+    client = s3.make_client(settings)
+    outcomes = []
+    for ref in refs:
+        obj = from_ref(ref)
+        lk = classify(obj.key)
+        with connect(settings) as conn:
+            if lk.kind in ("scan", "result", "inbox"):
+                outcome = ingest_document(conn, client, settings, obj, lk)
+            else:
+                outcome = quarantine_unknown_key(conn, client, settings, obj, lk)
+        outcomes.append(asdict(outcome))
+    return outcomes
+
+
+def ocr_pending(settings: Settings) -> list[str]:
+    from sohoa.intake.ocr_stage import pending_originals
+
+    with connect(settings) as conn:
+        return pending_originals(conn)
+
+
+def ocr_batches(settings: Settings, *, max_pages: int = 24, max_files: int = 8) -> list[list[str]]:
+    """The originals waiting for OCR, in bounded batches for mapped tasks: at most ``max_pages`` pages and
+    ``max_files`` files each (a file with more pages than that is a batch of its own), oldest first.
+
+    Bounded by pages, not files, so that one task's duration is predictable whatever the mix of one-page
+    photos and fifty-page PDFs: short enough to retry cheaply, long enough that start-up is amortised.
+    """
+    from sohoa.intake.ocr_stage import pending_pages
+
+    with connect(settings) as conn:
+        pending = pending_pages(conn)
+    batches: list[list[str]] = []
+    current: list[str] = []
+    pages = 0
+    for sha, count in pending:
+        if current and (pages + count > max_pages or len(current) >= max_files):
+            batches.append(current)
+            current, pages = [], 0
+        current.append(sha)
+        pages += count
+    if current:
+        batches.append(current)
+    return batches
+
+
+def ocr_originals(settings: Settings, shas: list[str]) -> list[dict[str, Any]]:
+    from sohoa.intake.ocr_stage import ocr_original
+
+    client = s3.make_client(settings)
+    outcomes = []
+    for sha in shas:
+        with connect(settings) as conn:
+            outcomes.append(asdict(ocr_original(conn, client, settings, sha)))
+    return outcomes
+
+
+def run_all(settings: Settings) -> dict[str, Any]:
+    """The whole ingestion without Airflow, in the DAG's order (for tests and one-off use)."""
+    p = plan(settings)
+    summary: dict[str, Any] = {
+        "catalogues": load_catalogues(settings, p.catalogues),
+        "records": load_records(settings, p.records),
+        "documents": ingest_documents(settings, p.documents + p.unknown),
+    }
+    summary["ocr"] = ocr_originals(settings, ocr_pending(settings))
+    return summary

@@ -1,0 +1,560 @@
+"""Build the KPI tables of ``../shared/domain/kpi.md`` in PostgreSQL: full, incremental, or a day range.
+
+Everything is set-based SQL (``schemas/kpi/``); Python only orders the statements. Four tables, each built
+from the one before:
+
+1. ``kpi.ho_so``: one row of facts per accepted dossier (receipt and finish days, deadline verdicts, the
+   first overdue day, the flags the counts need);
+2. ``kpi.ngay_chi_tiet``: the daily counts per (day, agency, procedure), published as the view
+   ``kpi.dossier_daily``; stocks come from at most three change points per dossier (opens, becomes overdue,
+   closes), never from one row per dossier per day;
+3. ``kpi.co_quan_ngay``: the same per (day, agency), plus ``'*'``;
+4. ``kpi.indicator``: the period table, days, months, quarters and years.
+
+**Full build** (no previous build, ``full=True``, or ``from_date`` at or before the first receipt day):
+new tables are built beside the live ones inside one transaction and swapped in at its end, so readers see
+the previous tables, whole, until the commit, and a failure leaves them untouched.
+
+**Incremental build** (the nightly default): the dossiers that changed since the last build (captured in
+``kpi.thay_doi`` by triggers on ``sohoa.dossier`` and ``sohoa.document``, in the same transaction as the
+change), the dossiers a catalogue or holiday change affects, the new days since the last build date and,
+for ``from_date``, every day from it. Each change touches its dossier's days, old state and new, from
+receipt to finish (or to B while open), per (agency, procedure) series; those series and days are
+recomputed with the very SQL of the full build, then the agencies' days and every period containing a
+touched day, plus the periods not yet ended for every agency. All in one REPEATABLE READ transaction:
+readers keep the previous rows until it commits.
+
+Builds are serialised by a session advisory lock and logged in ``kpi.build_log`` (failed ones too).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import psycopg2
+import psycopg2.extensions
+
+from sohoa.config import Settings
+from sohoa.db.connection import Connection
+from sohoa.kpi.sql import render
+
+log = logging.getLogger(__name__)
+
+PHIEN_BAN = "766-2026.1"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCK_KEY = 766_2026  # advisory lock of the KPI build
+CALENDAR_FROM = date(2000, 1, 1)
+CALENDAR_TO = date(2045, 12, 31)
+WORK_MEM = os.environ.get("SOHOA_KPI_WORK_MEM", "256MB")  # per sort or hash of the build's queries
+
+# The KPI tables a full build builds beside the live ones and swaps in; their indexes, by name.
+_TABLES: dict[str, list[str]] = {
+    "ho_so": [
+        "ALTER TABLE {t} ADD CONSTRAINT {n}_pkey PRIMARY KEY (ma_ho_so)",
+        "CREATE INDEX {n}_d_het ON {t} (d_het)",
+        "CREATE INDEX {n}_d_nhan ON {t} (d_nhan)",
+        "CREATE INDEX {n}_ma_tthc ON {t} (ma_tthc)",
+        "CREATE INDEX {n}_chuoi ON {t} (ma_co_quan, ma_tthc, d_het)",
+    ],
+    "ngay_chi_tiet": [
+        "ALTER TABLE {t} ADD CONSTRAINT {n}_pkey PRIMARY KEY (ma_co_quan, ma_tthc, ngay)",
+        "CREATE INDEX {n}_ngay ON {t} (ngay)",
+        "CREATE INDEX {n}_co_quan ON {t} (ma_co_quan, ngay)",
+    ],
+    "co_quan_ngay": [
+        "ALTER TABLE {t} ADD CONSTRAINT {n}_pkey PRIMARY KEY (ma_co_quan, ngay)",
+        "CREATE INDEX {n}_ngay ON {t} (ngay)",
+    ],
+    "indicator": [
+        "ALTER TABLE {t} ADD CONSTRAINT {n}_pkey PRIMARY KEY (ky, tu_ngay, ma_co_quan, chi_so)",
+        "CREATE INDEX {n}_co_quan ON {t} (ma_co_quan, ky, tu_ngay)",
+    ],
+}
+_CREATED_AS = ("ho_so", "ngay_chi_tiet")  # full builds create these with CREATE TABLE AS
+_INDEX_SUFFIXES = {"ho_so": ["pkey", "d_het", "d_nhan", "ma_tthc", "chuoi"],
+                   "ngay_chi_tiet": ["pkey", "ngay", "co_quan"],
+                   "co_quan_ngay": ["pkey", "ngay"], "indicator": ["pkey", "co_quan"]}
+
+_DAILY_VIEW = """
+CREATE VIEW kpi.dossier_daily AS
+SELECT ngay, ma_co_quan, ma_tthc, tiep_nhan, tiep_nhan_truc_tiep, tiep_nhan_truc_tuyen, tiep_nhan_buu_chinh,
+       giai_quyet, giai_quyet_truoc_han, giai_quyet_dung_han, giai_quyet_qua_han, rut_ho_so, dang_giai_quyet,
+       dang_giai_quyet_trong_han, dang_giai_quyet_qua_han, da_so_hoa, giai_quyet_can_ket_qua_giay,
+       co_ket_qua_dien_tu, co_phi, thanh_toan_truc_tuyen, thanh_toan_khong_tien_mat, danh_gia, khong_hai_long,
+       '766-2026.1'::text AS phien_ban
+FROM kpi.ngay_chi_tiet
+"""
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")  # values quoted in database errors may be dossier data
+
+
+class KpiBuildError(RuntimeError):
+    """A build that cannot run as asked (e.g. ``--from`` after ``--to``); the message says why."""
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What one build did, as logged in ``kpi.build_log``."""
+
+    kind: str  # full, incremental or range
+    build_date: date  # B: the tables hold the days before it
+    first_day: date | None  # the first day recomputed (None: nothing to recompute)
+    dossiers_refreshed: int
+    daily_rows: int
+    indicator_rows: int
+    seconds: float
+    months: list[date] = field(default_factory=list)  # first days of the months whose rows were rewritten
+    reports: list[str] = field(default_factory=list)  # object keys of the KPI reports written
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind, "build_date": self.build_date.isoformat(),
+            "first_day": self.first_day.isoformat() if self.first_day else None,
+            "dossiers_refreshed": self.dossiers_refreshed, "daily_rows": self.daily_rows,
+            "indicator_rows": self.indicator_rows, "seconds": round(self.seconds, 3),
+            "months": [m.isoformat() for m in self.months], "reports": self.reports,
+        }
+
+
+def report_months(summary: BuildSummary) -> list[date]:
+    """The months whose reports a build refreshes: the latest two it rewrote (a full rebuild rewrites
+    every month; older reports are rendered on demand with sohoa.kpi.report.render_report)."""
+    return summary.months[-2:]
+
+
+def today_in_vietnam(now: datetime | None = None) -> date:
+    """The local date in Vietnam: the default build date B."""
+    return (now or datetime.now(tz=VIETNAM)).astimezone(VIETNAM).date()
+
+
+def build(
+    settings: Settings,
+    *,
+    build_date: date | None = None,
+    from_date: date | None = None,
+    full: bool = False,
+    reports: bool = True,
+    report: Callable[[str], None] | None = None,
+) -> BuildSummary:
+    """Build the KPI tables (what ``sohoa kpi build`` and the nightly DAG run) and, with ``reports``,
+    write the HTML KPI reports of the months the build rewrote to the object store.
+
+    Args:
+        settings: where the database and the object store are.
+        build_date: B, exclusive; the default is today in Vietnam.
+        from_date: rebuild every day from this one (a range build); at or before the first receipt day, or
+            with ``full``, the tables are rebuilt beside and swapped in.
+        full: rebuild everything.
+        reports: also render and store the KPI reports (sohoa.kpi.report).
+        report: called with a line of progress now and then.
+    """
+    say = report or (lambda _m: None)
+    # A plain connection, not sohoa.db.connect's `with conn:` block: build_on manages its own transaction.
+    conn = psycopg2.connect(settings.dsn(), application_name="sohoa-kpi")
+    try:
+        summary = build_on(conn, build_date=build_date or today_in_vietnam(), from_date=from_date, full=full,
+                           report=say)
+    finally:
+        conn.close()
+    if reports and summary.months:
+        from sohoa.kpi.report import write_reports
+
+        keys = write_reports(settings, report_months(summary))
+        say(f"{len(keys)} KPI report(s) written to s3://{settings.bucket_published}/")
+        summary = BuildSummary(**{**summary.__dict__, "reports": keys})
+    return summary
+
+
+def build_on(
+    conn: Connection,
+    *,
+    build_date: date,
+    from_date: date | None = None,
+    full: bool = False,
+    report: Callable[[str], None] | None = None,
+) -> BuildSummary:
+    """Build on an open connection that is not inside a ``with conn:`` block (the build manages its own
+    transaction; the connection is left in autocommit mode); see :func:`build`."""
+    say = report or (lambda _m: None)
+    if from_date is not None and from_date >= build_date:
+        raise KpiBuildError(f"--from {from_date} must be before --to {build_date} (the build date is exclusive)")
+    started = time.monotonic()
+    started_at = datetime.now(tz=VIETNAM)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    kind = "full"
+    try:
+        conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, autocommit=False)
+        try:
+            with conn.cursor() as cur:
+                # The daily step sorts and aggregates millions of rows: with the default 4 MB they spill to disk.
+                cur.execute("SET LOCAL work_mem = %s", (WORK_MEM,))
+                # JIT compiling these wide queries costs seconds (measured: 7 s of an 8 s nightly daily step).
+                cur.execute("SET LOCAL jit = off")
+                cur.execute("SELECT ngay_build FROM kpi.build_state")
+                row = cur.fetchone()
+                previous: date | None = row[0] if row else None
+                first = _first_day(cur, "kpi.ho_so") if previous is not None else None
+                kind = _kind(previous, first, from_date, full)
+                _calendar(cur)
+                _consume_changes(cur)
+                if kind == "full":
+                    counts = _full(cur, build_date, say)
+                else:
+                    assert previous is not None
+                    counts = _incremental(cur, build_date, previous, from_date, say)
+                _remember_inputs(cur, build_date)
+                seconds = time.monotonic() - started
+                summary = BuildSummary(kind, build_date, counts.first_day, counts.dossiers, counts.daily,
+                                       counts.indicator, seconds, counts.months)
+                _log(cur, started_at, summary, "ok", None)
+            conn.commit()
+        except BaseException as exc:
+            conn.rollback()
+            _log_failure(conn, started_at, kind, build_date, time.monotonic() - started, exc)
+            raise
+    finally:
+        if conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            conn.rollback()
+        conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_DEFAULT, autocommit=True)
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+    log.info("KPI %s build to %s: %d dossier(s) refreshed, %d daily row(s), %d indicator row(s) in %.1f s",
+             summary.kind, build_date, summary.dossiers_refreshed, summary.daily_rows, summary.indicator_rows,
+             summary.seconds)
+    return summary
+
+
+@dataclass
+class _Counts:
+    first_day: date | None = None
+    dossiers: int = 0
+    daily: int = 0
+    indicator: int = 0
+    months: list[date] = field(default_factory=list)
+
+
+Cursor = psycopg2.extensions.cursor
+
+
+def _kind(previous: date | None, first: date | None, from_date: date | None, full: bool) -> str:
+    if full or previous is None or first is None:
+        return "full"
+    if from_date is not None:
+        return "full" if from_date <= first else "range"
+    return "incremental"
+
+
+def _first_day(cur: Cursor, table: str) -> date | None:
+    cur.execute(f"SELECT min(d_nhan) FROM {table}")
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def _calendar(cur: Cursor) -> None:
+    """Refresh ``kpi.lich``, the working-day calendar, from the holidays: ``stt`` numbers the working days,
+    so the n-th working day after day d is the working day whose ``stt`` is ``stt(d) + n``."""
+    cur.execute("DELETE FROM kpi.lich")
+    cur.execute(
+        """
+        INSERT INTO kpi.lich (ngay, lam_viec, stt)
+        SELECT ngay, lam_viec, sum(lam_viec::integer) OVER (ORDER BY ngay)::integer
+        FROM (SELECT g::date AS ngay,
+                     extract(isodow FROM g) < 6 AND NOT EXISTS (SELECT 1 FROM kpi.ngay_nghi n WHERE n.ngay = g::date)
+                         AS lam_viec
+              FROM generate_series(%s::timestamp, %s::timestamp, interval '1 day') g) d
+        """,
+        (CALENDAR_FROM, CALENDAR_TO),
+    )
+    cur.execute("ANALYZE kpi.lich")
+
+
+def _consume_changes(cur: Cursor) -> None:
+    """Take the change captures this build's snapshot sees; they are deleted when the build commits, and
+    changes committed meanwhile stay for the next build."""
+    cur.execute("CREATE TEMP TABLE da_doc ON COMMIT DROP AS SELECT id, ma_ho_so FROM kpi.thay_doi")
+    cur.execute("DELETE FROM kpi.thay_doi t USING da_doc d WHERE t.id = d.id")
+
+
+def _remember_inputs(cur: Cursor, build_date: date) -> None:
+    """Keep the catalogue attributes and holidays this build used, and the build date."""
+    cur.execute("DELETE FROM kpi.tthc_da_dung")
+    cur.execute("""INSERT INTO kpi.tthc_da_dung
+                   SELECT ma_tthc, thoi_han_giai_quyet, co_ket_qua_giay, toan_trinh FROM sohoa.procedure""")
+    cur.execute("DELETE FROM kpi.ngay_nghi_da_dung")
+    cur.execute("INSERT INTO kpi.ngay_nghi_da_dung SELECT ngay FROM kpi.ngay_nghi")
+    cur.execute(
+        """INSERT INTO kpi.build_state (id, ngay_build, phien_ban, built_at) VALUES (true, %s, %s, now())
+           ON CONFLICT (id) DO UPDATE SET ngay_build = EXCLUDED.ngay_build, phien_ban = EXCLUDED.phien_ban,
+                                          built_at = EXCLUDED.built_at""",
+        (build_date, PHIEN_BAN),
+    )
+
+
+def _full(cur: Cursor, build_date: date, say: Callable[[str], None]) -> _Counts:
+    """Build all four tables beside the live ones, then swap them in (same transaction)."""
+    counts = _Counts()
+    new = {name: f"kpi.{name}_moi" for name in _TABLES}
+    for name, table in new.items():
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        if name not in _CREATED_AS:
+            cur.execute(f"CREATE TABLE {table} (LIKE kpi.{name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+
+    say("dossier facts")
+    # CREATE TABLE AS, unlike INSERT ... SELECT, may run in parallel workers (PostgreSQL 15).
+    cur.execute(f"CREATE TABLE {new['ho_so']} AS " + render("ho_so", dossiers="true"))
+    counts.dossiers = cur.rowcount
+    _index(cur, "ho_so", new["ho_so"])
+    first = _first_day(cur, new["ho_so"])
+    if first is not None and first >= build_date:
+        first = None
+    counts.first_day = first
+
+    say("daily table")
+    cur.execute("DELETE FROM kpi.doan")
+    cur.execute(
+        f"""INSERT INTO kpi.doan
+            SELECT ma_co_quan, ma_tthc, min(d_nhan) AS tu, %s::date AS den
+            FROM {new['ho_so']} WHERE d_nhan < %s GROUP BY ma_co_quan, ma_tthc""",
+        (build_date, build_date),
+    )
+    cur.execute("ANALYZE kpi.doan")
+    cur.execute(f"CREATE TABLE {new['ngay_chi_tiet']} AS " + render("ngay_chi_tiet", ho_so=new["ho_so"]))
+    counts.daily = cur.rowcount
+    _index(cur, "ngay_chi_tiet", new["ngay_chi_tiet"])
+
+    say("agency days and periods")
+    cur.execute("CREATE TEMP TABLE cq (ma_co_quan text, tu date, den date) ON COMMIT DROP")
+    _period_tables(cur)
+    if first is not None:
+        cur.execute("INSERT INTO cq SELECT DISTINCT ma_co_quan, %s::date, %s::date FROM kpi.doan UNION ALL "
+                    "SELECT '*', %s, %s", (first, build_date, first, build_date))
+        _agency_days(cur, new["co_quan_ngay"], new["ngay_chi_tiet"])
+        _index(cur, "co_quan_ngay", new["co_quan_ngay"])
+        cur.execute("INSERT INTO kv VALUES (NULL, %s, %s)", (first, build_date))
+        _periods(cur, build_date)
+        cur.execute(f"INSERT INTO {new['indicator']} "
+                    + render("indicator", cqn=new["co_quan_ngay"], agency_match="p.ma_co_quan IS NULL"))
+        counts.indicator = cur.rowcount
+    else:
+        _index(cur, "co_quan_ngay", new["co_quan_ngay"])
+    _index(cur, "indicator", new["indicator"])
+    counts.months = _months(cur)
+
+    say("swap")
+    cur.execute("DROP VIEW kpi.dossier_daily")
+    for name, table in new.items():
+        cur.execute(f"DROP TABLE kpi.{name}")
+        cur.execute(f"ALTER TABLE {table} RENAME TO {name}")
+        for suffix in _INDEX_SUFFIXES[name]:
+            cur.execute(f"ALTER INDEX kpi.{name}_moi_{suffix} RENAME TO {name}_{suffix}")
+    cur.execute(_DAILY_VIEW)
+    return counts
+
+
+def _agency_days(cur: Cursor, target: str, daily: str) -> None:
+    """Fill ``target`` for the (agency, day range)s of ``cq``: the agencies from the daily table, then '*'
+    from the agencies' rows (much smaller than the daily table)."""
+    cur.execute(f"INSERT INTO {target} " + render("co_quan_ngay", daily=daily))
+    cur.execute(f"INSERT INTO {target} " + render("tat_ca_ngay", cqn=target))
+
+
+def _index(cur: Cursor, name: str, table: str) -> None:
+    short = table.split(".", 1)[1]
+    for statement in _TABLES[name]:
+        cur.execute(statement.format(t=table, n=short))
+    cur.execute(f"ANALYZE {table}")
+
+
+def _periods(cur: Cursor, build_date: date) -> None:
+    """Fill ``kt`` with every day, month, quarter and year that contains a day of a range of ``kv``
+    (ma_co_quan, tu, den), for that agency (NULL: every agency and '*'); ``den_ngay`` is the period's
+    natural end, or the build date for a period not yet ended."""
+    cur.execute(
+        """
+        INSERT INTO kt (ky, tu_ngay, den_ngay, ma_co_quan)
+        SELECT DISTINCT k.ky, k.tu, least(k.het, %(b)s::date), r.ma_co_quan
+        FROM kv r
+        CROSS JOIN LATERAL generate_series(r.tu::timestamp, (r.den - 1)::timestamp, interval '1 day') g
+        CROSS JOIN LATERAL (VALUES
+            ('ngay', g::date, g::date + 1),
+            ('thang', date_trunc('month', g)::date, (date_trunc('month', g) + interval '1 month')::date),
+            ('quy', date_trunc('quarter', g)::date, (date_trunc('quarter', g) + interval '3 months')::date),
+            ('nam', date_trunc('year', g)::date, (date_trunc('year', g) + interval '1 year')::date)
+        ) k(ky, tu, het)
+        WHERE r.tu < r.den
+        """,
+        {"b": build_date},
+    )
+
+
+def _months(cur: Cursor) -> list[date]:
+    cur.execute("SELECT DISTINCT tu_ngay FROM kt WHERE ky = 'thang' ORDER BY tu_ngay")
+    return [r[0] for r in cur.fetchall()]
+
+
+def _period_tables(cur: Cursor) -> None:
+    cur.execute("CREATE TEMP TABLE kv (ma_co_quan text, tu date, den date) ON COMMIT DROP")
+    cur.execute("CREATE TEMP TABLE kt (ky text, tu_ngay date, den_ngay date, ma_co_quan text) ON COMMIT DROP")
+
+
+_PROCEDURE_CHANGES = """
+    SELECT ma_tthc FROM (
+        (SELECT ma_tthc, thoi_han_giai_quyet, co_ket_qua_giay, toan_trinh FROM sohoa.procedure
+         EXCEPT SELECT ma_tthc, thoi_han_giai_quyet, co_ket_qua_giay, toan_trinh FROM kpi.tthc_da_dung)
+        UNION ALL
+        (SELECT ma_tthc, thoi_han_giai_quyet, co_ket_qua_giay, toan_trinh FROM kpi.tthc_da_dung
+         EXCEPT SELECT ma_tthc, thoi_han_giai_quyet, co_ket_qua_giay, toan_trinh FROM sohoa.procedure)
+    ) c
+"""
+
+_HOLIDAY_CHANGES = """
+    (SELECT ngay FROM kpi.ngay_nghi EXCEPT SELECT ngay FROM kpi.ngay_nghi_da_dung)
+    UNION
+    (SELECT ngay FROM kpi.ngay_nghi_da_dung EXCEPT SELECT ngay FROM kpi.ngay_nghi)
+"""
+
+
+def _incremental(cur: Cursor, build_date: date, previous: date, from_date: date | None,
+                 say: Callable[[str], None]) -> _Counts:
+    """Recompute, in place, what changed records, documents, catalogue or holidays touched, the new days,
+    and (range build) every day from ``from_date``."""
+    counts = _Counts()
+    b = build_date
+    say("changed dossiers")
+    cur.execute("CREATE TEMP TABLE doi (ma_ho_so text PRIMARY KEY) ON COMMIT DROP")
+    cur.execute("INSERT INTO doi SELECT DISTINCT ma_ho_so FROM da_doc")
+    # A procedure whose deadline, paper-result or fully-online attribute changed touches all its dossiers.
+    cur.execute(f"INSERT INTO doi SELECT ma_ho_so FROM kpi.ho_so WHERE ma_tthc IN ({_PROCEDURE_CHANGES}) "
+                "ON CONFLICT DO NOTHING")
+    # A holiday added or removed moves the counted deadline of the dossiers whose count crosses that day.
+    cur.execute(f"""INSERT INTO doi SELECT h.ma_ho_so FROM kpi.ho_so h JOIN ({_HOLIDAY_CHANGES}) n
+                    ON h.han_tu_lich AND h.d_nhan < n.ngay AND n.ngay <= h.d_han ON CONFLICT DO NOTHING""")
+    cur.execute("SELECT count(*) FROM doi")
+    counts.dossiers = _scalar(cur)
+    cur.execute("CREATE TEMP TABLE cu ON COMMIT DROP AS SELECT h.* FROM kpi.ho_so h JOIN doi USING (ma_ho_so)")
+    cur.execute("DELETE FROM kpi.ho_so h USING doi WHERE h.ma_ho_so = doi.ma_ho_so")
+    cur.execute("INSERT INTO kpi.ho_so " + render("ho_so", dossiers="x.ma_ho_so IN (SELECT ma_ho_so FROM doi)"))
+
+    say("touched days")
+    cur.execute("CREATE TEMP TABLE seg0 (ma_co_quan text, ma_tthc text, tu date, den date) ON COMMIT DROP")
+    # Every day a changed dossier enters a count, in its old state and its new one.
+    cur.execute("INSERT INTO seg0 SELECT ma_co_quan, ma_tthc, d_nhan, least(d_het, %s) FROM cu", (b,))
+    cur.execute("INSERT INTO seg0 SELECT ma_co_quan, ma_tthc, d_nhan, least(d_het, %s) "
+                "FROM kpi.ho_so JOIN doi USING (ma_ho_so)", (b,))
+    # The new days since the previous build date, and the days of a range build, for every series.
+    for start in [d for d in (previous if b > previous else None, from_date) if d is not None]:
+        cur.execute("""INSERT INTO seg0 SELECT DISTINCT ma_co_quan, ma_tthc, %(s)s::date, %(b)s::date
+                       FROM kpi.ho_so WHERE d_het > %(s)s AND d_nhan < %(b)s""", {"s": start, "b": b})
+    if from_date is not None:
+        cur.execute("""INSERT INTO seg0 SELECT DISTINCT ma_co_quan, ma_tthc, %(s)s::date, %(b)s::date
+                       FROM kpi.ngay_chi_tiet WHERE ngay >= %(s)s""", {"s": from_date, "b": b})
+    cur.execute("DELETE FROM kpi.doan")
+    cur.execute("""INSERT INTO kpi.doan
+                   SELECT ma_co_quan, ma_tthc, min(tu) AS tu, max(den) AS den FROM seg0 WHERE tu < den
+                   GROUP BY ma_co_quan, ma_tthc""")
+    cur.execute("ANALYZE kpi.doan")
+
+    say("daily table")
+    if b < previous:  # the tables hold the days before the build date only
+        for table, column in (("ngay_chi_tiet", "ngay"), ("co_quan_ngay", "ngay"), ("indicator", "tu_ngay")):
+            cur.execute(f"DELETE FROM kpi.{table} WHERE {column} >= %s", (b,))
+    cur.execute("""DELETE FROM kpi.ngay_chi_tiet d USING kpi.doan s
+                   WHERE d.ma_co_quan = s.ma_co_quan AND d.ma_tthc = s.ma_tthc AND d.ngay >= s.tu AND d.ngay < s.den""")
+    say("daily table: recompute")
+    cur.execute("INSERT INTO kpi.ngay_chi_tiet " + render("ngay_chi_tiet", ho_so="kpi.ho_so"))
+    counts.daily = cur.rowcount
+
+    say("daily table: first day")
+    first = _first_day(cur, "kpi.ho_so")
+    if first is None or first >= b:
+        for table in ("ngay_chi_tiet", "co_quan_ngay", "indicator"):
+            cur.execute(f"DELETE FROM kpi.{table}")
+        return counts
+    cur.execute("DELETE FROM kpi.co_quan_ngay WHERE ngay < %s", (first,))
+    cur.execute("DELETE FROM kpi.indicator WHERE tu_ngay < %s AND den_ngay <= %s", (first, first))
+
+    say("agency days and periods")
+    cur.execute("CREATE TEMP TABLE cq ON COMMIT DROP AS SELECT ma_co_quan, min(tu) AS tu, max(den) AS den "
+                "FROM kpi.doan GROUP BY ma_co_quan")
+    # '*' over every touched day, and over the new days even if no dossier is active on them.
+    cur.execute("""INSERT INTO cq SELECT '*', min(tu), max(den)
+                   FROM (SELECT tu, den FROM kpi.doan UNION ALL SELECT %(p)s, %(b)s WHERE %(b)s > %(p)s) r""",
+                {"p": previous, "b": b})
+    cur.execute("DELETE FROM cq WHERE tu IS NULL")
+    cur.execute("UPDATE cq SET tu = greatest(tu, %s), den = least(den, %s)", (first, b))
+    cur.execute("""DELETE FROM kpi.co_quan_ngay c USING cq
+                   WHERE c.ma_co_quan = cq.ma_co_quan AND c.ngay >= cq.tu AND c.ngay < cq.den""")
+    _agency_days(cur, "kpi.co_quan_ngay", "kpi.ngay_chi_tiet")
+
+    say("periods")
+    _period_tables(cur)
+    cur.execute("INSERT INTO kv SELECT ma_co_quan, tu, den FROM cq")
+    # The periods not yet ended (their end moves with the build date) and those around the previous build
+    # date, for every agency.
+    cur.execute("INSERT INTO kv VALUES (NULL, greatest(%s, %s), %s)",
+                (min(previous, b) - timedelta(days=1), first, b))
+    _periods(cur, b)
+    cur.execute("""DELETE FROM kt a USING kt n
+                   WHERE a.ma_co_quan IS NOT NULL AND n.ma_co_quan IS NULL AND a.ky = n.ky AND a.tu_ngay = n.tu_ngay""")
+    cur.execute("ANALYZE kt")
+    cur.execute("""DELETE FROM kpi.indicator i USING kt
+                   WHERE kt.ma_co_quan IS NULL AND i.ky = kt.ky AND i.tu_ngay = kt.tu_ngay""")
+    cur.execute("""DELETE FROM kpi.indicator i USING kt
+                   WHERE i.ky = kt.ky AND i.tu_ngay = kt.tu_ngay AND i.ma_co_quan = kt.ma_co_quan""")
+    cur.execute("INSERT INTO kpi.indicator "
+                + render("indicator", cqn="kpi.co_quan_ngay", agency_match="p.ma_co_quan IS NULL"))
+    counts.indicator = cur.rowcount
+    cur.execute("INSERT INTO kpi.indicator "
+                + render("indicator", cqn="kpi.co_quan_ngay", agency_match="c.ma_co_quan = p.ma_co_quan"))
+    counts.indicator += cur.rowcount
+    cur.execute("SELECT min(tu) FROM kpi.doan")
+    counts.first_day = _scalar_date(cur) or (previous if b > previous else None)
+    counts.months = _months(cur)
+    return counts
+
+
+def _scalar(cur: Cursor) -> int:
+    row = cur.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _scalar_date(cur: Cursor) -> date | None:
+    row = cur.fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+def _log(cur: Cursor, started_at: datetime, s: BuildSummary, status: str, error: str | None) -> None:
+    cur.execute(
+        """INSERT INTO kpi.build_log (started_at, finished_at, kind, tu_ngay, den_ngay, phien_ban, ho_so_changed,
+                                      daily_rows, indicator_rows, duration_s, status, error)
+           VALUES (%s, now(), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        (started_at, s.kind, s.first_day, s.build_date, PHIEN_BAN, s.dossiers_refreshed, s.daily_rows,
+         s.indicator_rows, round(s.seconds, 3), status, error),
+    )
+
+
+def _log_failure(conn: Connection, started_at: datetime, kind: str, build_date: date, seconds: float,
+                 exc: BaseException) -> None:
+    """Record a failed build in its own transaction; the message is the error's class and first line
+    (database errors name tables and constraints, never dossier data)."""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    detail = f"{type(exc).__name__}: {_QUOTED.sub('…', first_line)}"[:500]
+    try:
+        with conn.cursor() as cur:
+            _log(cur, started_at, BuildSummary(kind, build_date, None, 0, 0, 0, seconds), "failed", detail)
+        conn.commit()
+    except psycopg2.Error:
+        conn.rollback()
+        log.warning("could not log the failed KPI build")
+
+

@@ -1,0 +1,213 @@
+"""Trigger and follow sohoa's DAGs through Airflow 3's REST API (``/api/v2``), for ``sohoa run``.
+
+Authentication: a JWT from ``POST /auth/token`` (simple auth manager) with the configured user.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sohoa.config import Settings
+
+INGEST_DAG = "sohoa_ingest"
+OCR_POOL = "sohoa_ocr"
+TERMINAL = {"success", "failed"}
+
+
+class AirflowError(RuntimeError):
+    """Airflow could not be reached or refused; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    dag_id: str
+    run_id: str
+    state: str
+    failed: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success"
+
+
+class AirflowClient:
+    def __init__(self, settings: Settings) -> None:
+        from sohoa.services.airflow import admin_password
+
+        self.base = settings.airflow_base_url()
+        self.http = httpx.Client(base_url=self.base, timeout=30)
+        try:
+            response = self.http.post("/auth/token", json={"username": settings.airflow_username,
+                                                            "password": admin_password(settings)})
+        except httpx.HTTPError as exc:
+            raise AirflowError(f"Airflow does not answer at {self.base} ({type(exc).__name__}); "
+                               "start it with `sohoa services up`") from exc
+        if response.status_code not in (200, 201):
+            raise AirflowError(f"Airflow refused the sign-in at {self.base} (HTTP {response.status_code})")
+        token = response.json()["access_token"]
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def _get(self, path: str, **params: Any) -> Any:
+        response = self.http.get(f"/api/v2{path}", params=params)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
+    def wait_for_dag(self, dag_id: str, timeout_s: float = 180) -> None:
+        """Wait until the DAG processor has parsed the DAG (a fresh install needs a few seconds)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._get(f"/dags/{dag_id}") is not None:
+                return
+            time.sleep(2)
+        errors = self._get("/importErrors") or {}
+        names = [e.get("filename", "?") for e in errors.get("import_errors", [])]
+        hint = f"; import errors in: {', '.join(names)}" if names else ""
+        raise AirflowError(f"DAG {dag_id} did not appear in Airflow within {timeout_s:.0f} s{hint}")
+
+    def ensure_pool(self, name: str, slots: int, description: str) -> None:
+        """Create the pool if it is missing; a task in a missing pool would wait forever."""
+        if self._get(f"/pools/{name}") is not None:
+            return
+        response = self.http.post("/api/v2/pools", json={"name": name, "slots": slots, "description": description})
+        if response.status_code >= 400 and response.status_code != 409:
+            raise AirflowError(f"could not create pool {name}: HTTP {response.status_code}")
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        self.http.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+        response = self.http.post(f"/api/v2/dags/{dag_id}/dagRuns",
+                                  json={"logical_date": None, "conf": conf or {}})
+        if response.status_code >= 400:
+            raise AirflowError(f"could not trigger {dag_id}: HTTP {response.status_code} {response.text[:200]}")
+        run_id: str = response.json()["dag_run_id"]
+        return run_id
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}")
+        return str(body["state"]) if body else "unknown"
+
+    def failed_tasks(self, dag_id: str, run_id: str) -> list[str]:
+        body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000) or {}
+        failed = []
+        for ti in body.get("task_instances", []):
+            if ti.get("state") in ("failed", "upstream_failed"):
+                index = ti.get("map_index", -1)
+                failed.append(ti["task_id"] + (f"[{index}]" if index is not None and index >= 0 else ""))
+        return failed
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, int]:
+        body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000) or {}
+        counts: dict[str, int] = {}
+        for ti in body.get("task_instances", []):
+            state = ti.get("state") or "queued"
+            counts[state] = counts.get(state, 0) + 1
+        return counts
+
+
+    def asset_consumers(self, dag_id: str) -> list[str]:
+        """DAGs scheduled on the assets that ``dag_id`` produces (they run when it emits them)."""
+        body = self._get("/assets", limit=1000) or {}
+        consumers: list[str] = []
+        for asset in body.get("assets", []):
+            if any(t.get("dag_id") == dag_id for t in asset.get("producing_tasks", [])):
+                consumers += [d["dag_id"] for d in asset.get("scheduled_dags", []) if d["dag_id"] not in consumers]
+        return consumers
+
+    def runs_started_by(self, dag_id: str, run_id: str) -> list[tuple[str, str]]:
+        """The (dag_id, run_id) of the runs that the asset events of one run created."""
+        body = self._get("/assets/events", source_dag_id=dag_id, source_run_id=run_id, limit=1000) or {}
+        return [(r["dag_id"], r["run_id"]) for event in body.get("asset_events", [])
+                for r in event.get("created_dagruns", [])]
+
+
+def _follow(client: AirflowClient, dag_id: str, run_id: str, timeout_s: float,
+            report: Callable[[str], None]) -> RunOutcome:
+    """Poll one run until it ends (or time runs out), reporting task states as they change."""
+    started = time.monotonic()
+    last = ""
+    while True:
+        state = client.run_state(dag_id, run_id)
+        if state in TERMINAL:
+            break
+        if time.monotonic() - started > timeout_s:
+            raise AirflowError(f"{dag_id} run {run_id} still {state} after {timeout_s:.0f} s")
+        counts = client.task_states(dag_id, run_id)
+        line = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        if line != last:
+            report(f"{dag_id}: {line}")
+            last = line
+        time.sleep(3)
+    failed = client.failed_tasks(dag_id, run_id) if state != "success" else []
+    outcome = RunOutcome(dag_id, run_id, state, failed, time.monotonic() - started)
+    report(f"{dag_id} run {run_id}: {state} in {outcome.seconds:.0f} s")
+    return outcome
+
+
+def follow_chain(client: AirflowClient, first: RunOutcome, *, timeout_s: float, report: Callable[[str], None],
+                 appear_s: float = 120) -> list[RunOutcome]:
+    """Wait for the runs that ``first`` set off through assets (publish, KPI...), and theirs in turn.
+
+    A consumer run is created by the scheduler a few seconds after the asset event; each expected consumer
+    gets ``appear_s`` to appear. Returns the outcomes of the downstream runs, in the order they ended.
+    """
+    outcomes: list[RunOutcome] = []
+    pending = [first]
+    seen = {(first.dag_id, first.run_id)}
+    deadline = time.monotonic() + timeout_s
+    while pending:
+        parent = pending.pop(0)
+        if not parent.succeeded:
+            continue
+        expected = set(client.asset_consumers(parent.dag_id))
+        appear_by = time.monotonic() + appear_s
+        while True:
+            started = client.runs_started_by(parent.dag_id, parent.run_id)
+            if {d for d, _ in started} >= expected or time.monotonic() > appear_by:
+                break
+            time.sleep(2)
+        for dag_id, run_id in started:
+            if (dag_id, run_id) in seen:
+                continue
+            seen.add((dag_id, run_id))
+            report(f"{parent.dag_id} set off {dag_id} run {run_id}")
+            outcome = _follow(client, dag_id, run_id, max(1.0, deadline - time.monotonic()), report)
+            outcomes.append(outcome)
+            pending.append(outcome)
+        missing = expected - {d for d, _ in started}
+        if missing:
+            report(f"no run of {', '.join(sorted(missing))} appeared after {parent.dag_id} (paused?)")
+    return outcomes
+
+
+def trigger_and_wait(
+    settings: Settings,
+    *,
+    wait: bool,
+    timeout_s: float = 3600,
+    report: Callable[[str], None] = print,
+    dag_id: str = INGEST_DAG,
+) -> RunOutcome:
+    """Trigger the ingestion DAG; with ``wait``, poll until the run ends (or time runs out)."""
+    client = AirflowClient(settings)
+    client.wait_for_dag(dag_id)
+    client.ensure_pool(OCR_POOL, max(1, os.cpu_count() or 2), "sohoa OCR tasks (one per core)")
+    run_id = client.trigger(dag_id)
+    report(f"triggered {dag_id} run {run_id}")
+    if not wait:
+        return RunOutcome(dag_id, run_id, "queued")
+    return _follow(client, dag_id, run_id, timeout_s, report)
+
+
+def run_chain(settings: Settings, *, timeout_s: float = 3600, report: Callable[[str], None] = print,
+              dag_id: str = INGEST_DAG) -> list[RunOutcome]:
+    """Trigger ingestion and wait for it and for every run it sets off through assets (``sohoa run --wait``)."""
+    first = trigger_and_wait(settings, wait=True, timeout_s=timeout_s, report=report, dag_id=dag_id)
+    return [first, *follow_chain(AirflowClient(settings), first, timeout_s=timeout_s, report=report)]

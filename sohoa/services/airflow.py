@@ -1,0 +1,171 @@
+"""The embedded Airflow 3.3: api-server, scheduler, dag-processor and triggerer with LocalExecutor.
+
+Its metadata lives in the database ``airflow`` of the same PostgreSQL server as sohoa's. Settings are
+given through ``AIRFLOW__*`` environment variables (no airflow.cfg to keep in step), sized for the
+machine: a 2-core box gets parallelism 4, one API worker, two parsing processes.
+
+The API uses Airflow's simple auth manager with one admin user; its password is generated once and
+kept under ``<home>/secrets`` (readable by ``sohoa services status --json``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+
+from sohoa.config import Settings, local_secret
+from sohoa.services import processes
+from sohoa.services.processes import ServiceError
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def airflow_home(settings: Settings) -> Path:
+    return settings.home / "airflow"
+
+
+def admin_password(settings: Settings) -> str:
+    if settings.airflow_password is not None:
+        return settings.airflow_password.get_secret_value()
+    return local_secret("airflow-admin-password", settings)
+
+
+def metadata_dsn(settings: Settings) -> str:
+    dsn = settings.dsn(settings.airflow_database)
+    return "postgresql+psycopg2://" + dsn.split("://", 1)[1]
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The environment every Airflow component (and so every task) runs with."""
+    home = airflow_home(settings)
+    home.mkdir(parents=True, exist_ok=True)
+    cores = os.cpu_count() or 2
+    base_url = settings.airflow_base_url()
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps({settings.airflow_username: admin_password(settings)}))
+    passwords.chmod(0o600)
+    fernet = base64.urlsafe_b64encode(bytes.fromhex(local_secret("airflow-fernet", settings))).decode()
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_folder or PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": str(max(4, 2 * cores)),
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(4, 2 * cores)),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__FERNET_KEY": fernet,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{settings.airflow_username}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_dsn(settings),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(settings.embedded_airflow_port),
+        "AIRFLOW__API__BASE_URL": base_url,
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__SECRET_KEY": local_secret("airflow-api-secret", settings),
+        "AIRFLOW__API_AUTH__JWT_SECRET": local_secret("airflow-jwt-secret", settings),
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "15",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "2",
+        "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR": "True",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        # Tesseract is 5-6 times slower per page with OpenMP threads on 2 cores: parallelise by process.
+        "OMP_THREAD_LIMIT": "1",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p),
+        # The tasks read sohoa's configuration from the same variables as the CLI.
+        "SOHOA_HOME": str(settings.home),
+    }
+    for name, value in sohoa_environment(settings).items():
+        env.setdefault(name, value)
+    return env
+
+
+def sohoa_environment(settings: Settings) -> dict[str, str]:
+    """SOHOA_* variables that give the tasks the same configuration as this process (every field)."""
+    env: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"SOHOA_{name.upper()}"] = str(value)
+    return env
+
+
+def _airflow_argv(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("airflow")), *args]
+
+
+def migrate(settings: Settings) -> None:
+    env = processes.child_env(environment(settings))
+    done = subprocess.run(_airflow_argv("db", "migrate"), env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    if done.returncode != 0:
+        raise ServiceError(f"airflow db migrate failed: {done.stderr.strip()[-800:]}")
+
+
+def ensure_pools(settings: Settings, env: dict[str, str]) -> None:
+    """The OCR pool bounds how many OCR tasks run at once: one per core (each runs pages in processes)."""
+    slots = str(max(1, (os.cpu_count() or 2)))
+    done = subprocess.run(_airflow_argv("pools", "set", "sohoa_ocr", slots, "sohoa OCR tasks"), env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise ServiceError(f"could not create the sohoa_ocr pool: {done.stderr.strip()[-300:]}")
+
+
+def api_ready(settings: Settings) -> bool:
+    response = httpx.get(f"{settings.airflow_base_url()}/api/v2/monitor/health", timeout=3)
+    return response.status_code == 200
+
+
+def healthy(settings: Settings) -> bool:
+    """The API answers and reports a healthy metadata database, scheduler, triggerer and dag processor."""
+    response = httpx.get(f"{settings.airflow_base_url()}/api/v2/monitor/health", timeout=3)
+    if response.status_code != 200:
+        return False
+    body = response.json()
+    wanted = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+    return all(body.get(part, {}).get("status") == "healthy" for part in wanted)
+
+
+def start(settings: Settings) -> None:
+    if all(processes.is_running(settings.home, f"airflow-{c}") for c in COMPONENTS):
+        processes.wait_until(lambda: healthy(settings), what="Airflow", timeout_s=120)
+        return
+    if not processes.is_running(settings.home, "airflow-api-server") and processes.port_open(
+        "127.0.0.1", settings.embedded_airflow_port
+    ):
+        raise ServiceError(
+            f"port {settings.embedded_airflow_port} is taken by another program; set SOHOA_EMBEDDED_AIRFLOW_PORT"
+        )
+    migrate(settings)
+    env = processes.child_env(environment(settings))
+    ensure_pools(settings, env)
+    for component in COMPONENTS:
+        name = f"airflow-{component}"
+        if not processes.is_running(settings.home, name):
+            processes.spawn(settings.home, name, _airflow_argv(component), env=env,
+                            cwd=airflow_home(settings))
+    record = processes.read_record(settings.home, "airflow-api-server")
+    processes.wait_until(lambda: api_ready(settings), what="the Airflow API server", timeout_s=180, record=record)
+    processes.wait_until(lambda: healthy(settings), what="Airflow (scheduler, triggerer, dag processor)",
+                         timeout_s=180)
+
+
+def stop(settings: Settings) -> bool:
+    stopped = False
+    # The scheduler first, so that it does not start new task processes while the rest go down.
+    for component in ("scheduler", "triggerer", "dag-processor", "api-server"):
+        stopped |= processes.stop(settings.home, f"airflow-{component}", grace_s=30)
+    return stopped

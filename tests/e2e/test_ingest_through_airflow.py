@@ -1,0 +1,225 @@
+"""End to end: a small batch through a real Airflow 3 (api-server, scheduler, dag-processor, triggerer,
+LocalExecutor), triggered over the REST API exactly as ``sohoa run --wait`` does, then the views checked.
+
+Airflow gets its own metadata database on the test PostgreSQL server and its own ports, so the test
+never touches a developer's running services.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from sohoa.config import Settings
+from sohoa.db.connection import connect
+from sohoa.orchestration.airflow_client import AirflowClient, RunOutcome, run_chain
+from sohoa.services import airflow, manager
+from sohoa.storage import s3
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
+
+AGENCY = "000.00.32.H19"
+KNOWN = f"{AGENCY}-260105-0001"
+OTHER = f"{AGENCY}-260105-0002"
+WAITING = f"{AGENCY}-260106-0009"  # a scan arrives before any record of its dossier
+
+
+@pytest.fixture(scope="module")
+def airflow_settings(database_url: str, s3_server: str, services_home: Path,
+                     pg_server: str, port_factory: Callable[[], int]) -> Iterator[Settings]:
+    from pydantic import SecretStr
+
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(
+        home=services_home / f"e2e-{tag}",
+        database_url=SecretStr(database_url),
+        airflow_database=f"airflow_e2e_{tag}",
+        embedded_airflow_port=port_factory(),
+        s3_endpoint=s3_server,
+        s3_access_key="test-access",
+        s3_secret_key=SecretStr("test-secret-key-123"),
+        bucket_landing=f"landing-e2e-{tag}",
+        bucket_raw=f"raw-e2e-{tag}",
+        bucket_derived=f"derived-e2e-{tag}",
+        bucket_quarantine=f"quarantine-e2e-{tag}",
+        bucket_published=f"published-e2e-{tag}",
+        pseudonym_key=SecretStr("e2e-pseudonym-key"),
+    )
+    manager.up(settings)
+    try:
+        yield settings
+    finally:
+        airflow.stop(settings)
+        admin = psycopg2.connect(pg_server)
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{settings.airflow_database}" WITH (FORCE)')
+        admin.close()
+
+
+def _records() -> bytes:
+    base = {"MaTTHC": "2.000815.000.00.00.H19", "MaCoQuan": AGENCY, "KenhThucHien": 2,
+            "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "NgayHenTra": "20260112170000",
+            "SoGiayToChuHoSo": "075095012345", "LoaiDoiTuong": 1, "ChuHoSo": "Nguyễn Văn An"}
+    lines = [
+        {**base, "MaHoSo": KNOWN, "TrangThaiHoSo": 2, "CapNhatLuc": "2026-01-05T09:00:00+07:00"},
+        {**base, "MaHoSo": KNOWN, "TrangThaiHoSo": 4, "CapNhatLuc": "2026-01-06T02:00:00Z"},
+        {**base, "MaHoSo": OTHER, "TrangThaiHoSo": 11, "CapNhatLuc": "20260105100000"},
+    ]
+    text = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
+    return (text + "\n{\"MaHoSo\": \n").encode()
+
+
+def _scan_png(path: Path, code: str) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (1654, 700), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 40)
+    draw.text((100, 150), "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG", fill="black", font=font)
+    draw.text((100, 300), f"Mã hồ sơ: {code}", fill="black", font=font)
+    image.save(path, dpi=(200, 200))
+
+
+QUALITY_GATES = {"validate_record_batches", "validate_documents"}
+
+
+def _chain_succeeded(outcomes: list[RunOutcome]) -> None:
+    """Ingestion and every DAG it sets off succeeded, except that the quality gates may fail loudly: this small
+    batch plants a broken line in four (a feed the record gate must flag), which is the gate doing its job."""
+    for o in outcomes:
+        if o.dag_id == "sohoa_quality" and not o.succeeded:
+            assert set(o.failed) <= QUALITY_GATES, (o.dag_id, o.failed)
+        else:
+            assert o.succeeded, (o.dag_id, o.state, o.failed)
+
+
+def test_batch_through_airflow(airflow_settings: Settings, tmp_path: Path) -> None:
+    settings = airflow_settings
+    client = s3.make_client(settings)
+    scan = tmp_path / "don.png"
+    _scan_png(scan, KNOWN)
+    waiting = tmp_path / "waiting.png"
+    _scan_png(waiting, WAITING)
+    s3.put_bytes(client, settings.bucket_landing, "records/2026-01-06.jsonl", _records(), "application/x-ndjson")
+    s3.put_file(client, settings.bucket_landing, f"scans/{KNOWN}/don.png", scan, "image/png")
+    s3.put_file(client, settings.bucket_landing, f"scans/{KNOWN}/don-lai.png", scan, "image/png")  # same bytes
+    s3.put_file(client, settings.bucket_landing, f"scans/{WAITING}/don.png", waiting, "image/png")
+    s3.put_bytes(client, settings.bucket_landing, f"results/{KNOWN}/empty.pdf", b"", "application/pdf")
+    s3.put_bytes(client, settings.bucket_landing, "notes/readme.txt", b"hello", "text/plain")
+
+    outcomes = run_chain(settings, timeout_s=900, report=lambda _m: None)
+    _chain_succeeded(outcomes)
+    # `sohoa run --wait` waited for every DAG that the ingestion set off through its asset, too.
+    consumers = set(AirflowClient(settings).asset_consumers("sohoa_ingest"))
+    assert {o.dag_id for o in outcomes[1:]} == consumers
+
+    with connect(settings) as conn, conn.cursor() as cur:
+        cur.execute("SELECT ma_ho_so, trang_thai, kenh_thuc_hien, so_thanh_phan_so_hoa, chu_ho_so_ma_hoa "
+                    "FROM publish.ho_so ORDER BY ma_ho_so")
+        ho_so = cur.fetchall()
+        cur.execute("SELECT ma_ho_so, loai, object_uri, mime_type, so_trang, dpi_toi_thieu, text_uri "
+                    "FROM publish.giay_to ORDER BY ma_ho_so")
+        giay_to = cur.fetchall()
+        # gx.* findings come from the sohoa_quality DAG, which the ingestion triggers and which runs on its own.
+        cur.execute("SELECT rule, severity, ma_ho_so, object_key, line_no FROM quality.issues "
+                    "WHERE rule NOT LIKE 'gx.%' ORDER BY rule")
+        issues = cur.fetchall()
+
+    # The later state wins; the status-11 line is stored but not usable.
+    assert [(r[0], r[1], r[2], r[3]) for r in ho_so] == [(KNOWN, 4, 2, 1)]
+    assert ho_so[0][4]
+    assert "075095012345" not in ho_so[0][4]
+    # One document per distinct content and dossier, OCR'd, under a content key.
+    by_code = {g[0]: g for g in giay_to}
+    assert set(by_code) == {KNOWN, WAITING}
+    known = by_code[KNOWN]
+    assert known[1] == "thanh_phan"
+    assert known[3] == "image/png"
+    assert known[4] == 1
+    assert known[5] == 200
+    assert "/sha256/" in known[2]
+    assert known[6] is not None
+    rules = {(rule, severity) for rule, severity, *_ in issues}
+    assert ("record.invalid_json", "error") in rules
+    assert ("record.bad_status", "error") in rules
+    assert ("document.duplicate", "info") in rules
+    assert ("document.empty", "error") in rules
+    assert ("landing.unknown_key", "error") in rules
+    assert ("document.unknown_dossier", "warning") in rules
+    invalid = next(i for i in issues if i[0] == "record.invalid_json")
+    assert invalid[3] == "records/2026-01-06.jsonl"
+    assert invalid[4] == 4
+
+    # The OCR text of the scan is in the derived bucket and names the dossier.
+    text_key = known[6].split("/", 3)[3]
+    text = s3.get_bytes(client, settings.bucket_derived, text_key).decode()
+    assert KNOWN in text.replace(" ", "")
+
+    # Running again over the same landing bucket changes nothing.
+    again = run_chain(settings, timeout_s=600, report=lambda _m: None)
+    _chain_succeeded(again)
+    with connect(settings) as conn, conn.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM sohoa.record_version), (SELECT count(*) FROM sohoa.document), "
+                    "(SELECT count(*) FROM sohoa.issue WHERE rule NOT LIKE 'gx.%'), "
+                    "(SELECT count(*) FROM sohoa.ocr_result)")
+        counts = cur.fetchone()
+    assert counts == (4, 2, len(issues), 2)
+
+
+def _tables(settings: Settings) -> dict[str, list[tuple[object, ...]]]:
+    """What a rerun must leave identical: every row of the intake tables, without the times of writing."""
+    queries = {
+        "landing_object": "SELECT object_key, etag, kind, status, sha256, detail FROM sohoa.landing_object",
+        "document": "SELECT id, ma_ho_so, loai, landing_key, sha256, linked_by FROM sohoa.document",
+        "original": "SELECT sha256, raw_uri, size_bytes, mime_type, page_count FROM sohoa.original",
+        "ocr_result": "SELECT sha256, status, text_uri, page_count, min_dpi FROM sohoa.ocr_result",
+        # gx.* findings belong to the sohoa_quality DAG (tested on its own in tests/e2e/test_quality_dag.py).
+        "issue": "SELECT source, ma_ho_so, object_key, line_no, rule, severity, detail, resolved_at IS NULL "
+                 "FROM sohoa.issue WHERE rule NOT LIKE 'gx.%'",
+        "record_version": "SELECT batch_id, line_no, ma_ho_so, trang_thai FROM sohoa.record_version",
+    }
+    with connect(settings) as conn, conn.cursor() as cur:
+        out = {}
+        for name, sql in queries.items():
+            cur.execute(sql + " ORDER BY 1, 2, 3")
+            out[name] = cur.fetchall()
+    return out
+
+
+def test_hostile_files_are_accounted_for_file_by_file_and_a_rerun_changes_nothing(
+        airflow_settings: Settings) -> None:
+    from sohoa.sample.hostile import KINDS
+
+    settings = airflow_settings
+    client = s3.make_client(settings)
+    code = f"{AGENCY}-260107-0042"
+    for kind in KINDS:
+        s3.put_bytes(client, settings.bucket_landing, f"scans/{code}/{kind.name}", kind.make(), "application/pdf")
+
+    def check(outcomes: list[RunOutcome]) -> None:
+        states = {o.dag_id: (o.state, o.failed) for o in outcomes}
+        # Ingestion, KPI and publishing succeed: bad input is quarantined, not a failure. The quality gate
+        # fails loudly, as it must when a third of the stored originals cannot be read (gx.ocr.failures).
+        assert states.pop("sohoa_quality") == ("failed", ["validate_documents"])
+        assert all(state == "success" for state, _ in states.values()), states
+
+    check(run_chain(settings, timeout_s=900, report=lambda _m: None))
+    first = _tables(settings)
+    fate = {row[0]: row[3] for row in first["landing_object"]}
+    rules = {(row[2], row[4]) for row in first["issue"]}
+    for kind in KINDS:
+        key = f"scans/{code}/{kind.name}"
+        assert fate[key] == "quarantined", key
+        assert (key, kind.rule) in rules, key
+    # Every object in the landing bucket has exactly one fate.
+    landed = {o.key for o in s3.list_objects(client, settings.bucket_landing)}
+    assert landed == set(fate)
+
+    check(run_chain(settings, timeout_s=600, report=lambda _m: None))
+    assert _tables(settings) == first
