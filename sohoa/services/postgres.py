@@ -107,9 +107,20 @@ def start(settings: Settings) -> None:
         done = _pg([_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(logfile), "-o", options,
                     "start"], user)
         if done.returncode != 0:
-            raise ServiceError(f"PostgreSQL did not start; see {logfile}: {done.stderr.strip()[-300:]}")
+            raise ServiceError(
+                f"PostgreSQL did not start; see {logfile}: {done.stderr.strip()[-300:]}\n"
+                f"last lines of the server log:\n{_tail(logfile)}"
+            )
     wait_until(lambda: _connectable(settings), what="PostgreSQL", timeout_s=60)
     ensure_databases(settings.dsn("postgres"), ("sohoa", settings.airflow_database))
+
+
+def _tail(logfile: Path, lines: int = 15) -> str:
+    """The end of the server's log: why it refused to start is there, not in pg_ctl's output."""
+    try:
+        return "\n".join(logfile.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"(cannot read {logfile}: {exc.strerror})"
 
 
 def _connectable(settings: Settings) -> bool:
