@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -228,19 +229,9 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
             raise HTTPException(404, "no such dossier (or not readable with this token)")
         return dict(zip(HO_SO_COLUMNS, row, strict=True))
 
-    @app.get("/v1/ho-so/{ma_ho_so}", response_model=HoSoChiTiet, summary="One dossier with its documents")
-    def get_ho_so(token: Caller, ma_ho_so: Annotated[str, Path(max_length=200)]) -> HoSoChiTiet:
-        with db() as conn:
-            dossier = _one(conn, token, ma_ho_so)
-            with conn.cursor() as cur:
-                cur.execute(f"SELECT {', '.join(GIAY_TO_FIELDS)} FROM publish.giay_to "  # noqa: S608
-                            "WHERE ma_ho_so = %s ORDER BY loai DESC, so_hoa_luc, sha256", (ma_ho_so,))
-                documents = [dict(zip(GIAY_TO_FIELDS, r, strict=True)) for r in cur.fetchall()]
-        for d in documents:
-            d["link"] = f"/v1/ho-so/{ma_ho_so}/giay-to/{d['sha256']}/link"
-        return HoSoChiTiet(**dossier, giay_to=[GiayTo(**d) for d in documents])
-
-    @app.get("/v1/ho-so/{ma_ho_so}/giay-to/{sha256}/link", response_model=DownloadLink,
+    # Dossier codes of sector systems may hold "/" (the national pattern does not): both routes take the code
+    # as a path, and the link route is declared first so that ".../giay-to/<sha>/link" is never read as a code.
+    @app.get("/v1/ho-so/{ma_ho_so:path}/giay-to/{sha256}/link", response_model=DownloadLink,
              summary="A short-lived download link of a document's original",
              responses={307: {"description": "with redirect=1: redirect to the link"}})
     def document_link(
@@ -263,6 +254,18 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
         if redirect:
             return RedirectResponse(url, status_code=307)
         return DownloadLink(url=url, expires_at=datetime.now(UTC) + ttl)
+
+    @app.get("/v1/ho-so/{ma_ho_so:path}", response_model=HoSoChiTiet, summary="One dossier with its documents")
+    def get_ho_so(token: Caller, ma_ho_so: Annotated[str, Path(max_length=200)]) -> HoSoChiTiet:
+        with db() as conn:
+            dossier = _one(conn, token, ma_ho_so)
+            with conn.cursor() as cur:
+                cur.execute(f"SELECT {', '.join(GIAY_TO_FIELDS)} FROM publish.giay_to "  # noqa: S608
+                            "WHERE ma_ho_so = %s ORDER BY loai DESC, so_hoa_luc, sha256", (ma_ho_so,))
+                documents = [dict(zip(GIAY_TO_FIELDS, r, strict=True)) for r in cur.fetchall()]
+        for d in documents:
+            d["link"] = f"/v1/ho-so/{quote(ma_ho_so, safe='/')}/giay-to/{d['sha256']}/link"
+        return HoSoChiTiet(**dossier, giay_to=[GiayTo(**d) for d in documents])
 
     @app.get("/v1/snapshots/latest", summary="Manifest of the newest published snapshot")
     def latest_snapshot(_token: Caller) -> JSONResponse:

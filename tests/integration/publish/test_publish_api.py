@@ -23,12 +23,14 @@ from publish_testkit import (
     EXPECTED,
     IDENTITY_NUMBERS,
     NAMES,
+    NO_PAPER,
     add_document,
     code,
     load_dataset,
     load_records,
     query,
     record,
+    records,
 )
 
 from sohoa.api.app import create_app
@@ -205,3 +207,25 @@ def test_no_identity_number_or_name_in_any_api_response(settings: Settings, api:
         assert number not in everything
     for name in NAMES:
         assert name not in everything
+
+
+def test_a_sector_system_code_with_slashes_is_reachable(settings: Settings, api: str) -> None:
+    """Sector systems number dossiers their own way (codes.md): a code such as ``SXD/2026/000123`` is stored with a
+    ``record.bad_dossier_code`` finding, and the API must still serve it and its documents' links."""
+    sector = "SXD/2026/000123"
+    load_records(settings, [*records(), record(sector, 0, agency=AGENCY_A, procedure=NO_PAPER, status=2)])
+    sha = add_document(settings, sector, "thanh_phan", "don.pdf", b"%PDF-1.4 sector component")
+    token = _token(settings, "warehouse")
+
+    response = _get(api, f"/v1/ho-so/{sector}", token)
+    assert response.status_code == 200, response.text
+    dossier = response.json()
+    assert dossier["ma_ho_so"] == sector
+    [document] = dossier["giay_to"]
+    assert document["link"] == f"/v1/ho-so/{sector}/giay-to/{sha}/link"
+    link = _get(api, document["link"], token)
+    assert link.status_code == 200, link.text
+    assert httpx.get(link.json()["url"], timeout=10).content == b"%PDF-1.4 sector component"
+    # The same code percent-encoded, as a careful client sends it, reaches the same dossier.
+    assert _get(api, "/v1/ho-so/SXD%2F2026%2F000123", token).json()["ma_ho_so"] == sector
+    assert _get(api, "/v1/ho-so/SXD/2026", token).status_code == 404
