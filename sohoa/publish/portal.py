@@ -12,7 +12,9 @@ can send what sohoa digitised. Decisions:
   scans are personal data and never get a public permanent URL;
 - ``MaGiayToKetQua`` is a catalogued result *type*: sohoa takes it from the record's
   ``DanhSachGiayToKetQua`` when the record names exactly one type, and leaves it null otherwise rather
-  than guess; ``MaThanhPhanHoSo`` is likewise null (a scan does not say which component it is);
+  than guess; ``MaThanhPhanHoSo`` is taken from the record's ``TaiLieuNop`` entry whose ``TenTepDinhKem``
+  is the scan's file name (compared without case), when exactly one component code matches, and is null
+  otherwise (a scan does not say which component it is; sohoa does not guess from its content);
 - file names pass through the same masking as ``publish.giay_to`` (no identity number).
 """
 
@@ -34,7 +36,7 @@ _QUERY = """
 WITH docs AS (
     SELECT g.ma_ho_so,
            json_agg(json_build_object(
-                        'MaThanhPhanHoSo', NULL, 'TenTepDinhKem', g.ten_giay_to, 'DuocSoHoa', 1,
+                        'MaThanhPhanHoSo', tp.ma, 'TenTepDinhKem', g.ten_giay_to, 'DuocSoHoa', 1,
                         'DuongDanTaiTepTin', {base} || publish.url_path_segment(g.ma_ho_so) || '/giay-to/'
                                              || g.sha256 || '/link?redirect=1')
                     ORDER BY g.sha256) FILTER (WHERE g.loai = 'thanh_phan') AS thanh_phan,
@@ -44,6 +46,13 @@ WITH docs AS (
                                                 || g.sha256 || '/link?redirect=1')
                     ORDER BY g.sha256) FILTER (WHERE g.loai = 'ket_qua') AS ket_qua
     FROM publish.giay_to g
+    LEFT JOIN sohoa.dossier gx ON gx.ma_ho_so = g.ma_ho_so AND g.loai = 'thanh_phan'
+    LEFT JOIN sohoa.record_version gv ON gv.batch_id = gx.batch_id AND gv.line_no = gx.line_no
+    LEFT JOIN LATERAL (SELECT CASE WHEN count(DISTINCT t ->> 'MaThanhPhanHoSo') = 1
+                                   THEN min(t ->> 'MaThanhPhanHoSo') END AS ma
+                         FROM jsonb_array_elements(gv.tai_lieu_nop) t
+                        WHERE lower(t ->> 'TenTepDinhKem') = lower(g.ten_giay_to)
+                          AND COALESCE(t ->> 'MaThanhPhanHoSo', '') <> '') tp ON true
     WHERE g.ma_ho_so IS NOT NULL
     GROUP BY g.ma_ho_so
 )

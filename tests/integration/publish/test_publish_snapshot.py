@@ -219,3 +219,24 @@ def test_portal_links_escape_a_sector_systems_own_dossier_code(settings: Setting
                         "DuongDanTaiTepTin": document_link(api_options().base_url(), odd, sha)}],
         "DanhSachGiayToKetQua": [],
     }]
+
+
+def test_portal_components_carry_the_records_component_code_when_the_file_name_says_which(
+        settings: Settings, tmp_path: Path) -> None:
+    from publish_testkit import AGENCY_A, NO_PAPER, code, load_records, record
+
+    dossier = code(AGENCY_A, 41)
+    listed = [{"MaThanhPhanHoSo": "TP01", "TenTepDinhKem": "Don de nghi.pdf", "DuocSoHoa": 0},
+              {"MaThanhPhanHoSo": "TP02", "TenTepDinhKem": "ban_ve.pdf", "DuocSoHoa": 0},
+              {"MaThanhPhanHoSo": "TP03", "TenTepDinhKem": "so_do.pdf", "DuocSoHoa": 0},
+              {"MaThanhPhanHoSo": "TP04", "TenTepDinhKem": "so_do.pdf", "DuocSoHoa": 0}]
+    load_records(settings, [record(dossier, 0, agency=AGENCY_A, procedure=NO_PAPER, status=4, TaiLieuNop=listed)])
+    add_document(settings, dossier, "thanh_phan", "DON DE NGHI.pdf", b"%PDF-1.4 TP01 by its name")
+    add_document(settings, dossier, "thanh_phan", "ban_ve.pdf", b"%PDF-1.4 TP02 by its name")
+    add_document(settings, dossier, "thanh_phan", "so_do.pdf", b"%PDF-1.4 two components claim this name")
+    add_document(settings, dossier, "thanh_phan", "anh_chup.pdf", b"%PDF-1.4 not listed in the record")
+    summary = snapshot.publish(settings)
+    files = _download_snapshot(settings, summary.snapshot, tmp_path)
+    [line] = gzip.decompress(files["dong_bo_dvcqg.jsonl.gz"].read_bytes()).decode().splitlines()
+    codes = {t["TenTepDinhKem"]: t["MaThanhPhanHoSo"] for t in json.loads(line)["TaiLieuNop"]}
+    assert codes == {"DON DE NGHI.pdf": "TP01", "ban_ve.pdf": "TP02", "so_do.pdf": None, "anh_chup.pdf": None}
