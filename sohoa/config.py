@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     ocr_workers_per_task: int = 1
     ocr_pdfa: bool = False  # searchable PDFs as validated PDF/A-2b (slower; for archives that require it)
 
+    # Great Expectations gates: a critical expectation that fails over fewer rows than this (a tiny batch, a
+    # handful of new pages) is recorded as an error finding but does not fail the task: a share over four
+    # lines says nothing about a feed.
+    gx_gate_min_rows: int = 20
+
     @property
     def is_database_embedded(self) -> bool:
         return self.database_url is None

@@ -20,8 +20,11 @@ review_app = typer.Typer(help="The review queue of documents a person must look 
 @quality_app.command("validate")
 def validate(
     records_only: Annotated[bool, typer.Option("--records-only", help="Validate record batches only.")] = False,
+    everything: Annotated[bool, typer.Option("--all", help="Validate every document and OCR page, not only "
+                                                             "the new or changed ones.")] = False,
 ) -> None:
-    """Run the GX suites of schemas/gx over new record batches, extracted fields and OCR pages.
+    """Run the GX suites of schemas/gx over new record batches and the extracted fields and OCR pages of new
+    or changed originals (``--all``: of every original).
 
     Exit status 1 when a critical expectation failed (everything is stored and reported all the same)."""
     from sohoa.extract.stage import recheck_documents
@@ -34,7 +37,8 @@ def validate(
         if step is validate_documents:
             recheck_documents(settings)
         try:
-            results.extend(step(settings))
+            results.extend(validate_documents(settings, everything=everything) if step is validate_documents
+                           else step(settings))
         except QualityGateFailed as exc:
             failed.append(str(exc))
     for r in results:

@@ -115,5 +115,8 @@ def recheck_documents(settings: Settings) -> dict[str, int]:
             doc = document_by_id(conn, document_id)
             if doc is not None:
                 refresh_cross_checks(conn, doc)
+        with conn.cursor() as cur:  # what they are checked against changed: the GX documents run looks again
+            cur.execute("""UPDATE sohoa.ocr_result SET gx_checked_at = NULL
+                            WHERE sha256 IN (SELECT sha256 FROM sohoa.document WHERE id = ANY(%s))""", (ids,))
         flagged = sync_review_states(conn)
     return {"rechecked": len(ids), "needs_review": flagged}

@@ -131,6 +131,7 @@ def publish_fields(conn: Connection, sha256: str, key: bytes) -> dict[str, Any]:
     """Write the public JSON of an original's fields to ``sohoa.ocr_result.extracted``; return it."""
     document = public_fields(effective_fields(conn, sha256), key)
     with conn.cursor() as cur:
-        cur.execute("UPDATE sohoa.ocr_result SET extracted = %s WHERE sha256 = %s",
+        # New fields are validated again by the next GX documents run (gx_checked_at cleared).
+        cur.execute("UPDATE sohoa.ocr_result SET extracted = %s, gx_checked_at = NULL WHERE sha256 = %s",
                     (json.dumps(document, ensure_ascii=False), sha256))
     return document

@@ -86,17 +86,11 @@ def _scan_png(path: Path, code: str) -> None:
     image.save(path, dpi=(200, 200))
 
 
-QUALITY_GATES = {"validate_record_batches", "validate_documents"}
-
-
 def _chain_succeeded(outcomes: list[RunOutcome]) -> None:
-    """Ingestion and every DAG it sets off succeeded, except that the quality gates may fail loudly: this small
-    batch plants a broken line in four (a feed the record gate must flag), which is the gate doing its job."""
+    """Ingestion and every DAG it sets off succeeded. The batch plants a broken line in four: the record gate
+    records it as a finding, but four lines are too few to call the feed broken (SOHOA_GX_GATE_MIN_ROWS)."""
     for o in outcomes:
-        if o.dag_id == "sohoa_quality" and not o.succeeded:
-            assert set(o.failed) <= QUALITY_GATES, (o.dag_id, o.failed)
-        else:
-            assert o.succeeded, (o.dag_id, o.state, o.failed)
+        assert o.succeeded, (o.dag_id, o.state, o.failed)
 
 
 def test_batch_through_airflow(airflow_settings: Settings, tmp_path: Path) -> None:
@@ -203,10 +197,9 @@ def test_hostile_files_are_accounted_for_file_by_file_and_a_rerun_changes_nothin
         s3.put_bytes(client, settings.bucket_landing, f"scans/{code}/{kind.name}", kind.make(), "application/pdf")
 
     def check(outcomes: list[RunOutcome]) -> None:
+        # Every DAG succeeds: bad input is quarantined, not a failure. The originals that cannot be read are
+        # a gx.ocr.failures finding; too few of them to fail the gate (SOHOA_GX_GATE_MIN_ROWS).
         states = {o.dag_id: (o.state, o.failed) for o in outcomes}
-        # Ingestion, KPI and publishing succeed: bad input is quarantined, not a failure. The quality gate
-        # fails loudly, as it must when a third of the stored originals cannot be read (gx.ocr.failures).
-        assert states.pop("sohoa_quality") == ("failed", ["validate_documents"])
         assert all(state == "success" for state, _ in states.values()), states
 
     check(run_chain(settings, timeout_s=900, report=lambda _m: None))

@@ -95,18 +95,56 @@ def _original(settings: Settings, sha: str, pages: list[tuple[int, float, bool]]
                         "VALUES (%s, %s, 'ocr', %s, %s, %s)", sha, n, dpi, confidence, blank)
 
 
-def test_ocr_suite_flags_low_dpi_and_clears_when_fixed(settings: Settings) -> None:
+def _failed_original(settings: Settings, sha: str) -> None:
+    _rows(settings, "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type) VALUES (%s, %s, 1, %s)",
+          sha, f"s3://raw/{sha}", "image/png")
+    _rows(settings, "INSERT INTO sohoa.ocr_result (sha256, status) VALUES (%s, 'failed')", sha)
+
+
+def test_ocr_suite_validates_each_original_once_and_clears_when_new_scans_are_good(settings: Settings) -> None:
     _original(settings, "a" * 64, [(300, 92.0, False), (300, 90.0, False)])
     _original(settings, "b" * 64, [(150, 85.0, False), (150, 88.0, False)])
     outcomes = {o["suite"]: o for o in validate_documents(settings)}
     assert outcomes["sohoa_ocr"]["failed_rules"] == ["gx.ocr.resolution"]
+    assert outcomes["sohoa_ocr"]["target"] == "new"
     assert outcomes["sohoa_documents"]["critical_failed"] is False
     assert ("gx.ocr.resolution", "warning", None) in _open_gx(settings)
+    # Nothing new: no run at all (the low-dpi pages are not validated, and reported, again and again).
+    assert validate_documents(settings) == []
 
-    _rows(settings, "UPDATE sohoa.ocr_page SET dpi = 300")  # rescanned
+    # The counter rescans at 300 dpi: the new originals pass, and the finding about the feed closes.
+    _original(settings, "c" * 64, [(300, 91.0, False), (300, 93.0, False)])
+    _original(settings, "d" * 64, [(300, 89.0, False)])
     outcomes = {o["suite"]: o for o in validate_documents(settings)}
     assert outcomes["sohoa_ocr"]["success"] is True
+    assert outcomes["sohoa_ocr"]["validation_id"] > 0
+    assert _rows(settings, "SELECT rows_checked FROM sohoa.gx_validation WHERE id = %s",
+                 outcomes["sohoa_ocr"]["validation_id"]) == [(3,)]
     assert [r for r in _open_gx(settings) if r[0].startswith("gx.ocr")] == []
+
+    # An operator's full run (sohoa quality validate --all) looks at every page again: 2 of 7 are low.
+    outcomes = {o["suite"]: o for o in validate_documents(settings, everything=True)}
+    assert (outcomes["sohoa_ocr"]["target"], outcomes["sohoa_ocr"]["failed_rules"]) == ("all", ["gx.ocr.resolution"])
+
+
+def test_a_failed_critical_expectation_fails_the_gate_only_over_enough_rows(settings: Settings) -> None:
+    # Three unreadable originals out of four: 75% failed, but four rows say nothing about a feed.
+    _original(settings, "e" * 64, [(300, 92.0, False)])
+    for n in range(3):
+        _failed_original(settings, f"{n:064d}")
+    outcomes = {o["suite"]: o for o in validate_documents(settings)}
+    assert outcomes["sohoa_ocr"]["failed_rules"] == ["gx.ocr.failures"]
+    assert outcomes["sohoa_ocr"]["critical_failed"] is False
+    assert ("gx.ocr.failures", "error", None) in _open_gx(settings)
+
+    # The same share over 24 originals is a feed failure: stored, then the task fails loudly.
+    for n in range(3, 21):
+        _failed_original(settings, f"{n:064d}")
+    for n in range(21, 27):
+        _original(settings, f"f{n:063d}", [(300, 90.0, False)])
+    with pytest.raises(QualityGateFailed, match="gx.ocr.failures"):
+        validate_documents(settings)
+    assert validate_documents(settings) == []  # stored and marked: a retry does not repeat it
 
 
 def test_the_sample_batch_with_line_level_defects_is_not_a_feed_failure(settings: Settings) -> None:
