@@ -57,9 +57,9 @@ def codes_on_barcodes(path: Path, mime_type: str) -> list[str]:
     return list(codes)
 
 
-def candidate_codes(ocr_text: str) -> list[str]:
-    """Dossier codes an OCR text may name, with digit look-alikes repaired."""
-    return codes_in(_repair_lookalikes(ocr_text))
+def code_counts(ocr_text: str) -> dict[str, int]:
+    """How many times the text names each dossier code (digit look-alikes repaired): what is kept per original."""
+    return dict(Counter(_occurrences(_repair_lookalikes(ocr_text))))
 
 
 def code_in_ocr_text(text: str, known: set[str] | None = None) -> str | None:
@@ -70,7 +70,12 @@ def code_in_ocr_text(text: str, known: set[str] | None = None) -> str | None:
     not on record, the most frequent wins only if it is strictly the most frequent (a receipt prints its code
     more than once); otherwise the scan stays for a person to assign.
     """
-    found = Counter(_occurrences(_repair_lookalikes(text)))
+    return pick_code(code_counts(text), known)
+
+
+def pick_code(counts: dict[str, int], known: set[str] | None = None) -> str | None:
+    """The rule of :func:`code_in_ocr_text` over counts already taken from a text."""
+    found = Counter(counts)
     if not found:
         return None
     if known is not None:

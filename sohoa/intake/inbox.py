@@ -1,8 +1,9 @@
 """Linking documents to their dossier after they are stored: inbox scans whose code is found later.
 
 An ``inbox/`` scan is stored unlinked (``document.unassigned``) unless a barcode on its first page names its
-dossier at intake. After OCR, the dossier code printed in its text links it (``linked_by = 'ocr_text'``); a person
-in the portal links what stays unassigned (``linked_by = 'person'``). Linking resolves the ``document.unassigned``
+dossier at intake. After OCR, the dossier code printed in its text links it (``linked_by = 'ocr_text'``), at
+once when that dossier is on record, else when its record arrives; a person in the portal links what stays
+unassigned (``linked_by = 'person'``). Linking resolves the ``document.unassigned``
 finding and, when the dossier has no record yet, raises ``document.unknown_dossier`` like a scan in a folder.
 """
 
@@ -11,8 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+from psycopg2.extras import Json
+
 from sohoa.db.connection import Connection
-from sohoa.intake.dossier_codes import candidate_codes, code_in_ocr_text
+from sohoa.intake.dossier_codes import code_counts, pick_code
 from sohoa.quality.issues import Issue, record_issues
 
 log = logging.getLogger(__name__)
@@ -63,25 +66,47 @@ def link_document(conn: Connection, document_id: int, ma_ho_so: str, linked_by: 
 
 
 def link_from_ocr_text(conn: Connection, sha256: str, text: str) -> int:
-    """Link the unassigned inbox documents of an original by the dossier code in its OCR text.
+    """Keep the dossier codes an original's OCR text names, and link its unassigned inbox documents by them.
 
     Returns how many were linked. A text naming no code, several equally, or only codes of dossiers that have no
-    record (a misread digit would otherwise file the scan under a dossier that does not exist) leaves them for a
-    person, who sees the code read on the scan as a suggestion in the review queue.
+    record (a misread digit would otherwise file the scan under a dossier that does not exist) leaves them
+    unassigned: :func:`link_waiting_inbox` links them when the record arrives, and meanwhile a person sees the
+    code read on the scan as a suggestion in the review queue.
     """
+    counts = code_counts(text)
+    with conn.cursor() as cur:
+        cur.execute("UPDATE sohoa.original SET ocr_codes = %s WHERE sha256 = %s", (Json(counts), sha256))
+    return _link_by_codes(conn, sha256, counts)
+
+
+def link_waiting_inbox(conn: Connection) -> int:
+    """Link the unassigned documents whose OCR text names a dossier that is now on record; return how many.
+
+    Called by the records loader in the transaction that stores a batch, so a receipt scanned before its
+    dossier reached the one-stop system's export finds its dossier without a person.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT DISTINCT o.sha256, o.ocr_codes FROM sohoa.document d JOIN sohoa.original o USING (sha256)
+                WHERE d.ma_ho_so IS NULL AND o.ocr_codes IS NOT NULL AND o.ocr_codes <> '{}'::jsonb
+                  AND EXISTS (SELECT 1 FROM sohoa.dossier x
+                               WHERE x.ma_ho_so = ANY(ARRAY(SELECT jsonb_object_keys(o.ocr_codes))))"""
+        )
+        waiting = cur.fetchall()
+    return sum(_link_by_codes(conn, sha, {str(k): int(v) for k, v in counts.items()}) for sha, counts in waiting)
+
+
+def _link_by_codes(conn: Connection, sha256: str, counts: dict[str, int]) -> int:
     with conn.cursor() as cur:
         cur.execute("SELECT id FROM sohoa.document WHERE sha256 = %s AND ma_ho_so IS NULL ORDER BY id", (sha256,))
         unlinked = [r[0] for r in cur.fetchall()]
-        if not unlinked:
+        if not unlinked or not counts:
             return 0
-        candidates = candidate_codes(text)
-        cur.execute("SELECT ma_ho_so FROM sohoa.dossier WHERE ma_ho_so = ANY(%s)", (candidates,))
+        cur.execute("SELECT ma_ho_so FROM sohoa.dossier WHERE ma_ho_so = ANY(%s)", (list(counts),))
         known = {r[0] for r in cur.fetchall()}
-    code = code_in_ocr_text(text, known)
+    code = pick_code(counts, known)
     if code is None or code not in known:
         return 0  # OCR can misread a digit: only a dossier on record is trusted; a person decides the rest
-    linked = 0
     for document_id in unlinked:
         link_document(conn, document_id, code, "ocr_text")
-        linked += 1
-    return linked
+    return len(unlinked)

@@ -24,6 +24,7 @@ from minio import Minio
 from sohoa.config import Settings
 from sohoa.db.connection import Connection
 from sohoa.intake import landing
+from sohoa.intake.inbox import link_waiting_inbox
 from sohoa.privacy import pseudonym
 from sohoa.quality.issues import Issue, record_issues
 from sohoa.records.catalogue import AgencyInfo, Catalogue, ProcedureInfo
@@ -130,6 +131,7 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
             (counts["lines"], counts["usable"], unusable, batch_id),
         )
     resolve_waiting_documents(conn)
+    link_waiting_inbox(conn)  # inbox scans whose printed code names a dossier of this batch
     landing.mark(conn, obj, "records", "done", sha256=sha,
                  detail=f"{counts['lines']} lines, {unusable} not usable")
     log.info("batch %s: %d lines (%d not usable), %d findings, %d dossiers changed",

@@ -85,3 +85,22 @@ def test_inbox_scans_are_linked_by_barcode_or_printed_code(settings: Settings) -
 
     pipeline.run_all(settings)  # a rerun changes nothing
     assert _documents(settings) == docs
+
+
+def test_an_inbox_receipt_scanned_before_its_record_is_linked_when_the_record_arrives(settings: Settings) -> None:
+    later = "000.00.32.H19-260105-0077"
+    fields = replace(DocFields.fake(7), ma_ho_so=later)
+    receipt, _ = render_document("bien_nhan", fields, seed=7)
+    _put(settings, "records/day-1.jsonl", (_record(KNOWN) + "\n").encode())
+    _put(settings, "inbox/early-receipt.png", _png(receipt[0]))
+    pipeline.run_all(settings)
+    # Its printed code names no dossier on record: a misread digit must not file it, so it waits.
+    assert _documents(settings)["inbox/early-receipt.png"] == (None, None)
+    assert ("inbox/early-receipt.png", "document.unassigned") in _open_issues(settings)
+
+    _put(settings, "records/day-2.jsonl", (_record(later) + "\n").encode())
+    pipeline.run_all(settings)
+    assert _documents(settings)["inbox/early-receipt.png"] == (later, "ocr_text")
+    issues = _open_issues(settings)
+    assert ("inbox/early-receipt.png", "document.unassigned") not in issues
+    assert not any(key == "inbox/early-receipt.png" for key, _ in issues)
