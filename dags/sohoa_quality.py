@@ -10,7 +10,9 @@ Runs when `sohoa_ingest` updates the asset `sohoa://ingested` (and can be trigge
    after everything is stored**: the data are kept and marked, the feed must be fixed.
 2. in parallel, `recheck_documents` (cross-checks of documents whose dossier record changed, review
    states), then `validate_documents`: the suites `documents.json` (extracted fields) and `ocr.json`
-   (OCR quality).
+   (OCR quality) over the originals that are new or changed since the last run.
+
+Each gate task has a **GX Data Docs** button (the portal's page of the run's Data Docs, under `/sohoa`).
 
 Great Expectations is imported inside the tasks only (it takes seconds to import).
 """
@@ -18,9 +20,10 @@ Great Expectations is imported inside the tasks only (it takes seconds to import
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from airflow.sdk import Asset, dag, task
+
+from sohoa_airflow.gx_links import GxValidationOperator
 
 INGESTED = Asset(name="sohoa_ingested", uri="sohoa://ingested")
 
@@ -43,20 +46,9 @@ default_args = {
     doc_md=__doc__,
 )
 def sohoa_quality() -> None:
-    @task
-    def validate_record_batches() -> list[dict[str, Any]]:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from sohoa.quality.gx_stage import QualityGateFailed
-        from sohoa.quality.gx_stage import validate_record_batches as run
-        from sohoa_airflow.errors import task_errors
-        from sohoa_airflow.hooks import sohoa_settings
-
-        with task_errors():
-            try:
-                return run(sohoa_settings())
-            except QualityGateFailed as exc:
-                raise AirflowFailException(str(exc)) from exc
+    # The gates are GxValidationOperator tasks: same functions, plus a "GX Data Docs" button in Airflow's UI.
+    GxValidationOperator(task_id="validate_record_batches", step="records")
+    validate_documents = GxValidationOperator(task_id="validate_documents", step="documents")
 
     @task
     def recheck_documents() -> dict[str, int]:
@@ -67,25 +59,9 @@ def sohoa_quality() -> None:
         with task_errors():
             return run(sohoa_settings())
 
-    @task
-    def validate_documents(_rechecked: dict[str, int]) -> list[dict[str, Any]]:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from sohoa.quality.gx_stage import QualityGateFailed
-        from sohoa.quality.gx_stage import validate_documents as run
-        from sohoa_airflow.errors import task_errors
-        from sohoa_airflow.hooks import sohoa_settings
-
-        with task_errors():
-            try:
-                return run(sohoa_settings())
-            except QualityGateFailed as exc:
-                raise AirflowFailException(str(exc)) from exc
-
     # Two independent branches: a failed record gate does not hold back the document checks, and the run
     # still ends failed (a failed leaf task) for the operators to see.
-    validate_record_batches()
-    validate_documents(recheck_documents())
+    recheck_documents() >> validate_documents
 
 
 sohoa_quality()

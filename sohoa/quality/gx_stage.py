@@ -55,6 +55,10 @@ ONLINE_DROP_FACTOR = 0.5  # a batch's online share under half the stored share i
 class QualityGateFailed(RuntimeError):
     """A critical expectation failed; everything was stored, the operators must look at the feed."""
 
+    def __init__(self, message: str, outcomes: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes or []  # every run of the step, as validate_* returns them
+
 
 @dataclass(frozen=True)
 class ValidationOutcome:
@@ -328,4 +332,5 @@ def _gate(outcomes: list[ValidationOutcome]) -> None:
     if critical:
         lines = "; ".join(f"{o.suite} over {o.target}: {', '.join(o.failed_rules)} (Data Docs {o.data_docs_uri})"
                           for o in critical)
-        raise QualityGateFailed(f"critical data-quality expectation(s) failed, data stored and marked: {lines}")
+        raise QualityGateFailed(f"critical data-quality expectation(s) failed, data stored and marked: {lines}",
+                                [o.as_dict() for o in outcomes])

@@ -28,7 +28,11 @@ bag = DagBag(dag_folder={dags!r})
 assert not bag.import_errors, bag.import_errors
 run = bag.dags["sohoa_quality"].test()
 states = {{ti.task_id: str(ti.state) for ti in run.get_task_instances()}}
-print("RESULT " + json.dumps({{"state": str(run.state), "tasks": states}}))
+from sqlalchemy import text
+from airflow.settings import Session
+links = {{r[0]: r[1] if not isinstance(r[1], str) or not r[1].startswith('"') else json.loads(r[1])
+         for r in Session().execute(text("SELECT task_id, value FROM xcom WHERE key = '_link_GxDataDocsLink'"))}}
+print("RESULT " + json.dumps({{"state": str(run.state), "tasks": states, "links": links}}))
 """
 
 
@@ -90,5 +94,9 @@ def test_quality_dag_fails_loudly_on_a_bad_feed(settings: Settings, tmp_path: Pa
         conn.close()
     assert critical is True
     assert uri.endswith("/index.html")
+    # The failed task carries a "GX Data Docs" button: the portal's page (mounted in Airflow under /sohoa) of
+    # exactly this validation's Data Docs.
+    key = uri.removeprefix("s3://").split("/", 1)[1]
+    assert result["links"]["validate_record_batches"] == "/sohoa/reports/data-docs/" + key.removeprefix("quality/gx/")
     # Failing loudly means no retry: the task failed on its first try.
     assert "AirflowFailException" in done.stdout + done.stderr or "critical data-quality" in done.stdout + done.stderr
