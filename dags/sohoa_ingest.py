@@ -3,8 +3,8 @@
 
 Order: catalogues, then record batches (in arrival order: it breaks ties between equal `CapNhatLuc`),
 then documents (scans, results, inbox) in mapped batches, then OCR of the stored originals in mapped
-batches through the `sohoa_ocr` pool. Unknown keys are quarantined. Emits the asset
-`sohoa://ingested` when done, for the publish and KPI DAGs.
+batches through the `sohoa_ocr` pool, on the Celery queue `SOHOA_OCR_QUEUE` (default `ocr`). Unknown
+keys are quarantined. Emits the asset `sohoa://ingested` when done, for the publish and KPI DAGs.
 
 Every task is idempotent: a landing object is marked done in the same transaction as its data, so a
 retry or a rerun redoes only what did not commit. Bad input is quarantined, not retried.
@@ -12,6 +12,7 @@ retry or a rerun redoes only what did not commit. Bad input is quarantined, not 
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,9 @@ from airflow.sdk import Asset, dag, task
 INGESTED = Asset(name="sohoa_ingested", uri="sohoa://ingested")
 DOCUMENT_BATCH = 20
 OCR_BATCH_PAGES = 24  # pages per mapped OCR task: about a minute of one core
+# The Celery queue of the OCR tasks (SOHOA_OCR_QUEUE, default as in sohoa.config), so that OCR can have
+# workers (machines) of its own; every other task uses Airflow's default queue. LocalExecutor ignores it.
+OCR_QUEUE = os.environ.get("SOHOA_OCR_QUEUE", "ocr")
 
 default_args = {
     "owner": "sohoa",
@@ -90,7 +94,7 @@ def sohoa_ingest() -> None:
 
         return batches(sohoa_settings(), max_pages=OCR_BATCH_PAGES)
 
-    @task(pool="sohoa_ocr", execution_timeout=timedelta(hours=1))
+    @task(pool="sohoa_ocr", queue=OCR_QUEUE, execution_timeout=timedelta(hours=1))
     def ocr_documents(shas: list[str]) -> list[dict[str, Any]]:
         from sohoa.intake.pipeline import ocr_originals
         from sohoa_airflow.errors import task_errors

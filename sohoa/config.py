@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
@@ -58,6 +59,25 @@ class Settings(BaseSettings):
     airflow_database: str = "airflow"
     dags_folder: Path | None = None
 
+    # Scale-out (docs/scale-out.md). "local": LocalExecutor, tasks run inside the scheduler's machine.
+    # "celery": CeleryExecutor; `sohoa services up` also starts two Celery workers, one on the OCR queue
+    # and one on Airflow's default queue, fed by the broker below; task results go to PostgreSQL.
+    airflow_executor: Literal["local", "celery"] = "local"
+    # The broker may carry a password: a SecretStr, never printed. The default is a local Redis, database 0.
+    celery_broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    # Celery's result backend; unset: Airflow's metadata database (``db+postgresql``), so no second store.
+    celery_result_backend: SecretStr | None = None
+    # A prefix for every Redis key and channel of this deployment's broker, so that two deployments (or two
+    # test runs) can share one Redis database without taking each other's tasks. Empty: no prefix.
+    celery_key_prefix: str = ""
+    # Worker processes of the OCR worker and of the default-queue worker. Unset: one OCR process per core
+    # (each OCR task keeps one core busy), and two for the default queue (its tasks mostly wait on S3/SQL).
+    celery_ocr_concurrency: int | None = Field(default=None, ge=1)
+    celery_default_concurrency: int = Field(default=2, ge=1)
+    # The Celery queue of the OCR tasks of sohoa_ingest (read by the DAG file, so that OCR can get workers
+    # of its own); every other task goes to Airflow's default queue ("default"). Ignored by LocalExecutor.
+    ocr_queue: str = "ocr"
+
     # Keyed pseudonyms of identity numbers (HMAC-SHA256). The local default key is generated once and kept
     # under SOHOA_HOME; production must set SOHOA_PSEUDONYM_KEY.
     pseudonym_key: SecretStr | None = None
@@ -88,6 +108,14 @@ class Settings(BaseSettings):
     @property
     def is_airflow_embedded(self) -> bool:
         return self.airflow_url is None
+
+    @property
+    def is_celery(self) -> bool:
+        return self.airflow_executor == "celery"
+
+    def ocr_worker_concurrency(self) -> int:
+        """Processes of the OCR worker: the setting, or one per core of this machine."""
+        return self.celery_ocr_concurrency or max(1, os.cpu_count() or 1)
 
     def dsn(self, database: str | None = None) -> str:
         """The libpq connection URL of sohoa's database (or of ``database`` on the same server)."""

@@ -1,4 +1,9 @@
-"""The embedded Airflow 3.3: api-server, scheduler, dag-processor and triggerer with LocalExecutor.
+"""The embedded Airflow 3.3: api-server, scheduler, dag-processor and triggerer, with LocalExecutor or Celery.
+
+``SOHOA_AIRFLOW_EXECUTOR=celery`` switches to CeleryExecutor: the broker is ``SOHOA_CELERY_BROKER_URL``
+(Redis or RabbitMQ), task results go to PostgreSQL (the metadata database unless
+``SOHOA_CELERY_RESULT_BACKEND`` says otherwise), and two Celery workers start with the rest
+(:mod:`sohoa.services.workers`): one for the OCR queue, one for the default queue.
 
 Its metadata lives in the database ``airflow`` of the same PostgreSQL server as sohoa's. Settings are
 given through ``AIRFLOW__*`` environment variables (no airflow.cfg to keep in step), sized for the
@@ -21,7 +26,7 @@ import httpx
 from pydantic import SecretStr
 
 from sohoa.config import Settings, local_secret
-from sohoa.services import processes
+from sohoa.services import processes, workers
 from sohoa.services.processes import ServiceError
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -58,7 +63,8 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_folder or PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if settings.is_celery else "LocalExecutor",
+        "AIRFLOW__OPERATORS__DEFAULT_QUEUE": workers.DEFAULT_QUEUE,
         "AIRFLOW__CORE__PARALLELISM": str(max(4, 2 * cores)),
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(max(4, 2 * cores)),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
@@ -77,6 +83,10 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "2",
         "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR": "True",
+        # A worker's call to the execution API times out after 5 s by default; on a busy 2-core machine the
+        # single API worker can take 25 s to answer "start this task", and the retry of a call that did
+        # succeed is refused (HTTP 400), failing a healthy task. Seen with CeleryExecutor under CI load.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         # Tesseract is 5-6 times slower per page with OpenMP threads on 2 cores: parallelise by process.
@@ -85,8 +95,32 @@ def environment(settings: Settings) -> dict[str, str]:
         # The tasks read sohoa's configuration from the same variables as the CLI.
         "SOHOA_HOME": str(settings.home),
     }
+    if settings.is_celery:
+        env.update(celery_environment(settings))
     for name, value in sohoa_environment(settings).items():
         env.setdefault(name, value)
+    return env
+
+
+# Longer than any task's execution_timeout (2 h in sohoa_ingest), so the broker never hands a running task
+# to a second worker; a task whose worker died is failed by the scheduler's heartbeat check and retried
+# long before this.
+VISIBILITY_TIMEOUT_S = 6 * 3600
+
+
+def celery_environment(settings: Settings) -> dict[str, str]:
+    """The ``[celery]`` settings of the scheduler and the workers: broker, result backend in PostgreSQL."""
+    result_backend = (settings.celery_result_backend.get_secret_value() if settings.celery_result_backend
+                      else "db+" + metadata_dsn(settings))
+    env = {
+        "AIRFLOW__CELERY__BROKER_URL": settings.celery_broker_url.get_secret_value(),
+        "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
+        "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",  # an OCR task is long: never hoard a second one
+        "AIRFLOW__CELERY__TASK_ACKS_LATE": "True",  # a worker that dies mid-task hands the task back
+        "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT_S),
+    }
+    for name, value in workers.transport_options(settings).items():
+        env[f"AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__{name.upper()}"] = value
     return env
 
 
@@ -116,8 +150,12 @@ def migrate(settings: Settings) -> None:
 
 
 def ensure_pools(settings: Settings, env: dict[str, str]) -> None:
-    """The OCR pool bounds how many OCR tasks run at once: one per core (each runs pages in processes)."""
-    slots = str(max(1, (os.cpu_count() or 2)))
+    """The OCR pool bounds how many OCR tasks run at once: one per core (each runs pages in processes).
+
+    With Celery, one per process of the OCR worker, so that queued OCR tasks wait in Airflow (visible,
+    re-prioritisable) rather than in the broker.
+    """
+    slots = str(settings.ocr_worker_concurrency() if settings.is_celery else max(1, (os.cpu_count() or 2)))
     done = subprocess.run(_airflow_argv("pools", "set", "sohoa_ocr", slots, "sohoa OCR tasks"), env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
@@ -140,8 +178,10 @@ def healthy(settings: Settings) -> bool:
 
 
 def start(settings: Settings) -> None:
+    """Start what is not running (the components, then the Celery workers if configured) and wait for it."""
     if all(processes.is_running(settings.home, f"airflow-{c}") for c in COMPONENTS):
         processes.wait_until(lambda: healthy(settings), what="Airflow", timeout_s=120)
+        workers.start(settings, processes.child_env(environment(settings)), cwd=airflow_home(settings))
         return
     if not processes.is_running(settings.home, "airflow-api-server") and processes.port_open(
         "127.0.0.1", settings.embedded_airflow_port
@@ -161,11 +201,15 @@ def start(settings: Settings) -> None:
     processes.wait_until(lambda: api_ready(settings), what="the Airflow API server", timeout_s=180, record=record)
     processes.wait_until(lambda: healthy(settings), what="Airflow (scheduler, triggerer, dag processor)",
                          timeout_s=180)
+    workers.start(settings, env, cwd=airflow_home(settings))
 
 
 def stop(settings: Settings) -> bool:
     stopped = False
-    # The scheduler first, so that it does not start new task processes while the rest go down.
-    for component in ("scheduler", "triggerer", "dag-processor", "api-server"):
+    # The scheduler first, so that it does not start (or queue) new tasks while the rest go down; then the
+    # Celery workers, while the API server they report to still answers.
+    stopped |= processes.stop(settings.home, "airflow-scheduler", grace_s=30)
+    stopped |= workers.stop(settings)
+    for component in ("triggerer", "dag-processor", "api-server"):
         stopped |= processes.stop(settings.home, f"airflow-{component}", grace_s=30)
     return stopped

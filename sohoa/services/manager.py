@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import psycopg2
 
 from sohoa.config import Settings
-from sohoa.services import airflow, api, portal, postgres, processes, s3
+from sohoa.services import airflow, api, portal, postgres, processes, s3, workers
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def up(settings: Settings, *, with_airflow: bool = True, with_portal: bool = Fal
     migrate(settings.dsn())
     ensure_buckets(make_client(settings), settings)
     if with_airflow and settings.is_airflow_embedded:
-        report("Airflow (api-server, scheduler, dag-processor, triggerer) ...")
+        extra = ", Celery workers ocr and default" if settings.is_celery else ""
+        report(f"Airflow (api-server, scheduler, dag-processor, triggerer{extra}) ...")
         airflow.start(settings)
     if with_portal:
         report("portal ...")
@@ -97,6 +98,9 @@ def states(settings: Settings) -> list[ServiceState]:
                      processes.port_open(*_host_port(settings.s3_host())), settings.s3_url()),
         ServiceState("airflow", settings.is_airflow_embedded, _airflow_answers(settings),
                      settings.airflow_base_url()),
+        *(ServiceState(spec.record_name, settings.is_airflow_embedded,
+                       processes.is_running(settings.home, spec.record_name), spec.node())
+          for spec in workers.worker_specs(settings)),
         ServiceState("portal", True, portal.running(), portal.url()),
         ServiceState("api", True, api.running(), api.url()),
     ]
