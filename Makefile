@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 RUN := uv run --frozen
 
-.PHONY: bootstrap demo test test-unit up down status lint
+.PHONY: bootstrap demo test test-unit up down status lint audit
 
 bootstrap:  ## system packages, uv and the locked environment
 	@infra/bootstrap.sh
@@ -30,3 +30,6 @@ lint: bootstrap
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check sohoa ocr dags plugins tests bench || true
 	@$(RUN) mypy
+
+audit:  ## pip-audit of uv.lock; fails on a known vulnerability, warns loudly if no advisory service answers
+	@$(RUN) python infra/audit.py
