@@ -47,6 +47,14 @@ def test_ingest_dag_emits_the_ingested_asset(dagbag) -> None:  # type: ignore[no
     assert dag.get_task("ocr_documents").pool == "sohoa_ocr"
 
 
+def test_ocr_has_a_celery_queue_of_its_own_and_the_rest_the_default(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from sohoa.config import Settings
+
+    dag = dagbag.dags["sohoa_ingest"]
+    assert dag.get_task("ocr_documents").queue == Settings().ocr_queue == "ocr"
+    assert {t.queue for t in dag.tasks if t.task_id != "ocr_documents"} == {"default"}
+
+
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
 def test_dag_file_parses_without_heavy_imports(path: Path) -> None:
     code = (
