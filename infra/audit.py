@@ -131,8 +131,8 @@ def describe(verdict: Verdict) -> str:
                 for f in verdict.findings]
         return f"audit: {len(verdict.findings)} known vulnerabilities (data: {where}):\n" + "\n".join(rows)
     if verdict.kind == UNREACHABLE:
-        return (f"audit: could not get vulnerability data from {where}: {verdict.detail or 'no answer'}; "
-                f"{len(verdict.skipped)} packages not audited")
+        skipped = f"all {len(verdict.skipped)} packages skipped" if verdict.skipped else "no report"
+        return f"audit: could not get vulnerability data from {where}: {verdict.detail or 'no answer'} ({skipped})"
     if verdict.kind == ERROR:
         return f"audit: pip-audit failed with {where}: {verdict.detail}"
     extra = f"; {len(verdict.skipped)} not found there: {', '.join(verdict.skipped)}" if verdict.skipped else ""
