@@ -30,6 +30,9 @@ from sohoa.portal.users import User
 from sohoa.review.actions import CORRECTABLE_FIELDS, document_fields
 from sohoa.review.state import REVIEW_RULES
 
+# The correction form's field list: the ones a counter fixes most first, then the rest.
+FIELD_ORDER = ("ma_ho_so", "so_ky_hieu", "ngay_van_ban", "chu_ho_so", "so_cccd", "ngay_sinh", "ma_so_thue",
+               "ngay_tiep_nhan", "ngay_hen_tra", "ngay_hieu_luc", "ma_giay_to_ket_qua")
 COUNT_CAP = 100  # the header shows "99+" beyond this: enough to say "there is work", cheap to count
 
 # The agency a waiting document belongs to (see the module docstring); v is the dossier's current record,
@@ -175,7 +178,8 @@ def review_view(conn: Connection, document_id: int) -> ReviewView:
     return ReviewView(
         state=state[0] if state else None, reasons=list(state[1]) if state else [],
         reviewed_by=state[2] if state else None, reviewed_at=state[3] if state else None,
-        fields=fields, correctable=sorted(CORRECTABLE_FIELDS), issues=issues, corrections=corrections,
+        fields=fields, correctable=[f for f in FIELD_ORDER if f in CORRECTABLE_FIELDS]
+        + sorted(CORRECTABLE_FIELDS - set(FIELD_ORDER)), issues=issues, corrections=corrections,
         actions=actions, suggested_ma_ho_so=suggested)
 
 
