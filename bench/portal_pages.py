@@ -182,8 +182,9 @@ def seed_review_queue(settings: Settings, inbox: int, agency: str) -> tuple[int,
                                    ELSE 'document.low_confidence' END, 'warning', 'bench', md5(d.landing_key)
                          FROM sohoa.document d JOIN seed s ON s.sha = d.sha256
                         WHERE s.n % 10 = 0 OR d.ma_ho_so IS NULL""")
-        cur.execute("""INSERT INTO sohoa.document_review (document_id, state, reasons, flagged_at)
-                       SELECT d.id, 'needs_review', ARRAY[i.rule], now() - make_interval(secs => d.id)
+        cur.execute("""INSERT INTO sohoa.document_review (document_id, state, reasons, flagged_at, ma_co_quan)
+                       SELECT d.id, 'needs_review', ARRAY[i.rule], now() - make_interval(secs => d.id),
+                              sohoa.document_agency(d.id)
                          FROM sohoa.document d JOIN sohoa.issue i ON i.object_key = d.landing_key""")
         cur.execute("SELECT count(*) FROM sohoa.document_review")
         waiting = cur.fetchone()[0]  # type: ignore[index]

@@ -99,8 +99,9 @@ TEXT: dict[str, tuple[str, str]] = {
                   "A dossier code reads <agency code>-<YYMMDD>-<NNNN>, e.g. 000.00.32.H19-260105-0001."),
     "hint_cccd": ("Số CCCD gồm 12 chữ số.", "A citizen ID number has 12 digits."),
     "hint_value": ("Kiểm tra lại giá trị.", "Check the value."),
-    "err_code_format": ("Mã hồ sơ \"{code}\" không đúng định dạng <mã cơ quan>-<YYMMDD>-<NNNN>.",
-                        "\"{code}\" is not a dossier code <agency code>-<YYMMDD>-<NNNN>."),
+    # The typed text is not repeated: it may be anything (a name typed in the wrong box).
+    "err_code_format": ("Mã hồ sơ không đúng định dạng <mã cơ quan>-<YYMMDD>-<NNNN>, ví dụ 000.00.32.H19-260105-0001.",
+                        "Not a dossier code <agency code>-<YYMMDD>-<NNNN>, e.g. 000.00.32.H19-260105-0001."),
     "err_no_dossier": ("Không có hồ sơ {code} trong hệ thống (chưa nhận được dữ liệu hồ sơ từ hệ thống một cửa).",
                        "No dossier {code} is known (no record from the one-stop system)."),
     "err_same_dossier": ("Giấy tờ đã thuộc hồ sơ {code}.", "The document is already filed under {code}."),

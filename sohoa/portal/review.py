@@ -10,8 +10,11 @@ Who sees what (authorisation lives here, next to the queries, like ``sohoa.porta
   it. An inbox scan that arrived another way (a scanner drop, ``sohoa landing put``) has no agency at all and
   is seen by reviewers and administrators only. This is the rule of ``dossiers.may_view_document``.
 
-The queue walks ``sohoa.document_review`` in the order documents were flagged through the partial index
-``document_review_waiting`` and joins each row by primary or unique keys; a page is ``page_size`` rows. The
+The queue walks ``sohoa.document_review`` in the order documents were flagged through a partial index of the
+waiting rows (``document_review_waiting``; ``document_review_waiting_agency`` when scoped to an agency, on the
+agency the review row keeps, see migration 0008_review) and joins each row by primary or unique keys; a page is
+``page_size`` rows. The live rule above is checked again on every row shown: the kept agency can only be late
+(until the next ``refresh_review_state``), so a late row is hidden for a while, never shown to another agency. The
 header's count is capped (:data:`COUNT_CAP`) and cached for a few seconds (:class:`QueueCounter`), so no page
 pays for counting a long queue.
 """
@@ -74,8 +77,9 @@ def _scope(user: User, filters: QueueFilters) -> tuple[str, list[Any]]:
     params: list[Any] = []
     agency = user.ma_co_quan if not user.is_reviewer else filters.agency.strip()
     if not user.is_reviewer or agency:
-        where.append(f"{_AGENCY} = %s")
-        params.append(agency or "")
+        # The stored agency walks the index; the live rule decides (a stale row is hidden, never shown).
+        where.append(f"r.ma_co_quan = %s AND {_AGENCY} = %s")
+        params += [agency or "", agency or ""]
     if filters.reason in REVIEW_RULES:
         where.append("%s = ANY(r.reasons)")
         params.append(filters.reason)

@@ -56,6 +56,25 @@ def test_officers_see_their_agency_reviewers_see_all_with_filters(portal: Portal
     assert re.search(r'id="badge-nav_review">3<', reviewer.get("/dossiers").text)
 
 
+def test_a_late_record_moving_a_dossier_to_another_agency_never_shows_it_to_the_old_one(portal: Portal,
+                                                                                       signed_in) -> None:
+    """The queue walks the agency kept on the review row; the live rule decides what is shown."""
+    from sohoa.db.connection import connect
+    from sohoa.review.actions import sync_review_states
+
+    code = f"{AGENCY_A}-260105-0042"  # no record yet: the code's agency, A
+    doc = flagged_document(portal, code, seed=1)
+    officer_a, _ = signed_in("can.bo.a", "can_bo", AGENCY_A)
+    officer_b, _ = signed_in("can.bo.b", "can_bo", AGENCY_B)
+    assert queue_ids(officer_a) == [doc]
+    portal.load_records(record(code, AGENCY_B))  # the record names agency B
+    assert queue_ids(officer_a) == []  # at once, before any refresh
+    with connect(portal.settings) as conn:
+        sync_review_states(conn)  # what the quality DAG runs
+    assert queue_ids(officer_b) == [doc]
+    assert portal.query("SELECT ma_co_quan FROM sohoa.document_review") == [(AGENCY_B,)]
+
+
 def test_officer_cannot_open_or_decide_on_another_agencys_document(portal: Portal, signed_in) -> None:
     portal.load_records(record(CODE_A, AGENCY_A), record(CODE_B, AGENCY_B))
     officer, token = signed_in("can.bo", "can_bo", AGENCY_A)
@@ -90,6 +109,10 @@ def test_inbox_scans_belong_to_the_uploading_agency_or_to_reviewers_only(portal:
     assert officer_b.get(f"/review/{uploaded}").status_code == 403
     assert officer_a.get(f"/review/{dropped}").status_code == 403
     assert "phieu-1.png" in officer_a.get("/review").text  # the uploaded file's name
+    officer_a.get("/lang/en", params={"next": "/review"})
+    english = officer_a.get("/review").text
+    assert "Documents that need a person" in english
+    assert "Not filed under a dossier" in english
 
 
 def test_every_decision_needs_the_csrf_token(portal: Portal, signed_in) -> None:
