@@ -13,10 +13,10 @@ Who sees what (authorisation lives here, next to the queries, like ``sohoa.porta
 The queue walks ``sohoa.document_review`` in the order documents were flagged through a partial index of the
 waiting rows (``document_review_waiting``; ``document_review_waiting_agency`` when scoped to an agency, on the
 agency the review row keeps, see migration 0008_review) and joins each row by primary or unique keys; a page is
-``page_size`` rows. The live rule above is checked again on every row shown: the kept agency can only be late
-(until the next ``refresh_review_state``), so a late row is hidden for a while, never shown to another agency. The
-header's count is capped (:data:`COUNT_CAP`) and cached for a few seconds (:class:`QueueCounter`), so no page
-pays for counting a long queue.
+``page_size`` rows. The rule above is SQL (``sohoa.document_agency``, migration 0008) and is checked again, live,
+on every row shown: the kept agency can only be late (until the next ``refresh_review_state``), so a late row is
+hidden for a while, never shown to another agency. The header's count is capped (:data:`COUNT_CAP`) and cached
+for a few seconds (:class:`QueueCounter`), so no page pays for counting a long queue.
 """
 
 from __future__ import annotations
@@ -38,17 +38,11 @@ FIELD_ORDER = ("ma_ho_so", "so_ky_hieu", "ngay_van_ban", "chu_ho_so", "so_cccd",
                "ngay_tiep_nhan", "ngay_hen_tra", "ngay_hieu_luc", "ma_giay_to_ket_qua")
 COUNT_CAP = 100  # the header shows "99+" beyond this: enough to say "there is work", cheap to count
 
-# The agency a waiting document belongs to (see the module docstring); v is the dossier's current record,
-# up the portal upload an inbox scan came from.
-_AGENCY = """CASE WHEN d.ma_ho_so IS NULL THEN up.ma_co_quan
-                  ELSE COALESCE(v.ma_co_quan, split_part(d.ma_ho_so, '-', 1)) END"""
+# The waiting documents with what a row shows; ``up`` is the portal upload a file came from (its name).
 _JOINS = """
       FROM sohoa.document_review r
       JOIN sohoa.document d ON d.id = r.document_id
-      LEFT JOIN sohoa.dossier x ON x.ma_ho_so = d.ma_ho_so
-      LEFT JOIN sohoa.record_version v ON v.batch_id = x.batch_id AND v.line_no = x.line_no
-      LEFT JOIN LATERAL (SELECT f.original_name, u.ma_co_quan FROM portal.upload_file f
-                           JOIN portal.upload u ON u.id = f.upload_id
+      LEFT JOIN LATERAL (SELECT f.original_name FROM portal.upload_file f
                           WHERE f.object_key = d.landing_key) up ON true"""
 _WAITING = "\n     WHERE r.state = 'needs_review'"
 
@@ -77,8 +71,9 @@ def _scope(user: User, filters: QueueFilters) -> tuple[str, list[Any]]:
     params: list[Any] = []
     agency = user.ma_co_quan if not user.is_reviewer else filters.agency.strip()
     if not user.is_reviewer or agency:
-        # The stored agency walks the index; the live rule decides (a stale row is hidden, never shown).
-        where.append(f"r.ma_co_quan = %s AND {_AGENCY} = %s")
+        # The kept agency walks the index; the live rule (sohoa.document_agency, the same SQL that fills the
+        # column) decides, row by row, for the few rows a page reads: a late row is hidden, never shown.
+        where.append("r.ma_co_quan = %s AND sohoa.document_agency(r.document_id) = %s")
         params += [agency or "", agency or ""]
     if filters.reason in REVIEW_RULES:
         where.append("%s = ANY(r.reasons)")
@@ -92,13 +87,13 @@ def queue_page(conn: Connection, user: User, filters: QueueFilters, *, page: int
     where, params = _scope(user, filters)
     sql = f"""
         SELECT d.id, d.ma_ho_so, d.loai, COALESCE(up.original_name, d.ten_giay_to), r.reasons, r.flagged_at,
-               o.mean_confidence, {_AGENCY},
+               o.mean_confidence, r.ma_co_quan,
                CASE WHEN d.ma_ho_so IS NULL THEN
                     (SELECT e.value FROM sohoa.extracted_field e
                       WHERE e.sha256 = d.sha256 AND e.name = 'ma_ho_so' AND e.ordinal = 0) END
         {_JOINS}
       LEFT JOIN sohoa.ocr_result o ON o.sha256 = d.sha256{_WAITING}{where}
-     ORDER BY r.flagged_at, d.id LIMIT %s OFFSET %s"""
+     ORDER BY r.flagged_at, r.document_id LIMIT %s OFFSET %s"""
     params += [page_size + 1, max(0, page - 1) * page_size]
     with conn.cursor() as cur:
         cur.execute(sql, params)

@@ -159,6 +159,7 @@ def test_a_correction_wins_is_kept_with_who_and_when_and_the_audit_has_no_value(
     assert bad.status_code == 400
     assert "Giá trị của trường Ngày văn bản không hợp lệ" in bad.text
     assert "08/07/2021" in bad.text  # how to type a date
+    assert f'href="/review/{doc}?page=1"' in bad.text  # the pages lead back to the review page, not the form
     empty = officer.post(f"/review/{doc}/fields", data={"name": "so_ky_hieu", "value": " ", "csrf_token": token})
     assert empty.status_code == 400
     assert "Chưa nhập giá trị" in empty.text
