@@ -38,15 +38,6 @@ FIELD_ORDER = ("ma_ho_so", "so_ky_hieu", "ngay_van_ban", "chu_ho_so", "so_cccd",
                "ngay_tiep_nhan", "ngay_hen_tra", "ngay_hieu_luc", "ma_giay_to_ket_qua")
 COUNT_CAP = 100  # the header shows "99+" beyond this: enough to say "there is work", cheap to count
 
-# The waiting documents with what a row shows; ``up`` is the portal upload a file came from (its name).
-_JOINS = """
-      FROM sohoa.document_review r
-      JOIN sohoa.document d ON d.id = r.document_id
-      LEFT JOIN LATERAL (SELECT f.original_name FROM portal.upload_file f
-                          WHERE f.object_key = d.landing_key) up ON true"""
-_WAITING = "\n     WHERE r.state = 'needs_review'"
-
-
 @dataclass(frozen=True)
 class QueueFilters:
     reason: str = ""  # one of REVIEW_RULES, or "" for all
@@ -66,47 +57,68 @@ class QueueRow:
     suggested_ma_ho_so: str | None  # the dossier code read on an inbox scan
 
 
-def _scope(user: User, filters: QueueFilters) -> tuple[str, list[Any]]:
+def _scope(user: User, filters: QueueFilters) -> tuple[str, list[Any], str | None]:
+    """(conditions on the review rows, their parameters, the agency the rows must belong to or None for all)."""
     where: list[str] = []
     params: list[Any] = []
     agency = user.ma_co_quan if not user.is_reviewer else filters.agency.strip()
-    if not user.is_reviewer or agency:
-        # The kept agency walks the index; the live rule (sohoa.document_agency, the same SQL that fills the
-        # column) decides, row by row, for the few rows a page reads: a late row is hidden, never shown.
-        where.append("r.ma_co_quan = %s AND sohoa.document_agency(r.document_id) = %s")
-        params += [agency or "", agency or ""]
+    scoped = (agency or "") if (not user.is_reviewer or agency) else None
+    if scoped is not None:
+        where.append("r.ma_co_quan = %s")
+        params.append(scoped)
     if filters.reason in REVIEW_RULES:
         where.append("%s = ANY(r.reasons)")
         params.append(filters.reason)
-    return "".join(f" AND {w}" for w in where), params
+    return "".join(f" AND {w}" for w in where), params, scoped
+
+
+def _visible(scoped: str | None) -> tuple[str, list[Any]]:
+    """The live check of a row read through the kept agency (the same SQL that fills the column), applied to
+    the rows a page or a count has already chosen by index, so it runs a page's worth of times, not once per
+    waiting document: a late row is hidden, never shown."""
+    if scoped is None:
+        return "true", []
+    return "sohoa.document_agency(w.document_id) IS NOT DISTINCT FROM %s", [scoped]
 
 
 def queue_page(conn: Connection, user: User, filters: QueueFilters, *, page: int, page_size: int
                ) -> tuple[list[QueueRow], bool]:
     """One page of the documents waiting for a person that the user may see; (rows, more pages follow)."""
-    where, params = _scope(user, filters)
+    where, params, scoped = _scope(user, filters)
+    visible, visible_params = _visible(scoped)
     sql = f"""
-        SELECT d.id, d.ma_ho_so, d.loai, COALESCE(up.original_name, d.ten_giay_to), r.reasons, r.flagged_at,
-               o.mean_confidence, r.ma_co_quan,
+        WITH w AS (SELECT r.document_id, r.reasons, r.flagged_at, r.ma_co_quan FROM sohoa.document_review r
+                    WHERE r.state = 'needs_review'{where}
+                    ORDER BY r.flagged_at, r.document_id LIMIT %s OFFSET %s)
+        SELECT d.id, d.ma_ho_so, d.loai, COALESCE(up.original_name, d.ten_giay_to), w.reasons, w.flagged_at,
+               o.mean_confidence, w.ma_co_quan,
                CASE WHEN d.ma_ho_so IS NULL THEN
                     (SELECT e.value FROM sohoa.extracted_field e
-                      WHERE e.sha256 = d.sha256 AND e.name = 'ma_ho_so' AND e.ordinal = 0) END
-        {_JOINS}
-      LEFT JOIN sohoa.ocr_result o ON o.sha256 = d.sha256{_WAITING}{where}
-     ORDER BY r.flagged_at, r.document_id LIMIT %s OFFSET %s"""
-    params += [page_size + 1, max(0, page - 1) * page_size]
+                      WHERE e.sha256 = d.sha256 AND e.name = 'ma_ho_so' AND e.ordinal = 0) END,
+               {visible}
+          FROM w
+          JOIN sohoa.document d ON d.id = w.document_id
+          LEFT JOIN LATERAL (SELECT f.original_name FROM portal.upload_file f
+                              WHERE f.object_key = d.landing_key) up ON true
+          LEFT JOIN sohoa.ocr_result o ON o.sha256 = d.sha256
+         ORDER BY w.flagged_at, w.document_id"""
     with conn.cursor() as cur:
-        cur.execute(sql, params)
-        rows = [QueueRow(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], None if r[6] is None else float(r[6]), r[7],
-                         r[8]) for r in cur.fetchall()]
-    return rows[:page_size], len(rows) > page_size
+        cur.execute(sql, [*params, page_size + 1, max(0, page - 1) * page_size, *visible_params])
+        found = cur.fetchall()
+    rows = [QueueRow(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], None if r[6] is None else float(r[6]), r[7], r[8])
+            for r in found[:page_size] if r[9]]
+    return rows, len(found) > page_size
 
 
 def queue_count(conn: Connection, user: User, *, cap: int = COUNT_CAP) -> int:
     """How many documents wait for this user, counted up to ``cap``."""
-    where, params = _scope(user, QueueFilters())
+    where, params, scoped = _scope(user, QueueFilters())
+    visible, visible_params = _visible(scoped)
     with conn.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM (SELECT 1 {_JOINS}{_WAITING}{where} LIMIT %s) waiting", [*params, cap])
+        cur.execute(f"""SELECT count(*) FILTER (WHERE {visible})
+                          FROM (SELECT r.document_id FROM sohoa.document_review r
+                                 WHERE r.state = 'needs_review'{where} LIMIT %s) w""",
+                    [*visible_params, *params, cap])
         row = cur.fetchone()
     return int(row[0]) if row else 0
 
