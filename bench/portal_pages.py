@@ -2,8 +2,10 @@
 
 Loads a generated batch of N dossiers (default 100,000, about 10% with an earlier version too) through the
 real records path (landing bucket -> parser -> COPY), serves the real portal with uvicorn, signs in as an
-officer and as a reviewer, and times the pages a counter uses over real HTTP. The reference measured in the
-same run is the bare SQL of the same search through psycopg2 (the floor the page cannot beat): the ratio
+officer and as a reviewer, and times the pages a counter uses over real HTTP. The review queue gets one
+stored document per dossier, every tenth waiting for review (low confidence), and ``--inbox`` unassigned inbox
+scans (written straight into the tables: OCRing 100,000 files is not what is measured here). The reference
+measured in the same run is the bare SQL of the same search through psycopg2 (the floor the page cannot beat): the ratio
 says what the portal adds on top of its database work; the target is the 300 ms budget.
 
 Usage (needs a PostgreSQL server where it may create a database, and starts its own nanio):
@@ -42,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--inbox", type=int, default=500, help="unassigned inbox scans waiting for review")
     args = parser.parse_args()
     admin_url = os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"sohoa_bench_{uuid.uuid4().hex[:8]}"
@@ -100,6 +103,8 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         sample_code = cur.fetchone()[0]  # type: ignore[index]
     print(f"loaded {dossiers} dossiers in {time.monotonic() - started:.0f} s; officer agency {agency} "
           f"has {agency_count}")
+    waiting, review_id = seed_review_queue(settings, args.inbox, agency)
+    print(f"review queue: {waiting} documents waiting")
     with psycopg2.connect(settings.dsn()) as c:
         users.create_user(c, "bench.officer", AGENCY_PASSWORD, "can_bo", ma_co_quan=agency)
         users.create_user(c, "bench.reviewer", AGENCY_PASSWORD, "kiem_tra")
@@ -121,6 +126,12 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         "search, reviewer, partial code": ("bench.reviewer", "/dossiers", {"code": sample_code[-9:]}),
         "search, reviewer, page 50": ("bench.reviewer", "/dossiers", {"page": "50"}),
         "dossier page": ("bench.officer", f"/dossiers/{sample_code}", {}),
+        "review queue, officer (own agency)": ("bench.officer", "/review", {}),
+        "review queue, reviewer (all)": ("bench.reviewer", "/review", {}),
+        "review queue, reviewer, inbox scans": ("bench.reviewer", "/review", {"reason": "document.unassigned"}),
+        "review queue, reviewer, one agency, page 5": ("bench.reviewer", "/review", {"agency": agency, "page": "5"}),
+        "review page": ("bench.officer", f"/review/{review_id}", {}),
+        "reports index, officer": ("bench.officer", "/reports", {}),
     }
     sql_reference = reference_sql(settings, agency, args.repeat)
     print(f"\n{'page':<46} {'p50 ms':>8} {'p95 ms':>8} {'vs 300 ms':>10} {'vs bare SQL':>12}")
@@ -144,6 +155,49 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
           f"({'within' if worst < TARGET_MS else 'OVER'} budget)")
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def seed_review_queue(settings: Settings, inbox: int, agency: str) -> tuple[int, int]:
+    """One stored document per dossier, every tenth flagged low_confidence, plus ``inbox`` unassigned inbox
+    scans; returns (documents waiting, the id of one waiting document of ``agency``)."""
+    conn = psycopg2.connect(settings.dsn())
+    with conn, conn.cursor() as cur:
+        cur.execute("""CREATE TEMP TABLE seed AS
+                       SELECT row_number() OVER (ORDER BY ma_ho_so) AS n, ma_ho_so,
+                              md5(ma_ho_so) || md5(ma_ho_so || '#') AS sha FROM sohoa.dossier
+                       UNION ALL
+                       SELECT 10000000 + i, NULL, md5('inbox' || i) || md5('inbox#' || i) FROM generate_series(1, %s) i
+                    """, (inbox,))
+        cur.execute("""INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type, page_count)
+                       SELECT sha, 's3://raw/' || sha, 1000, 'image/png', 1 FROM seed""")
+        cur.execute("""INSERT INTO sohoa.ocr_result (sha256, status, page_count, mean_confidence)
+                       SELECT sha, 'done', 1, CASE WHEN n % 10 = 0 THEN 42 ELSE 91 END FROM seed""")
+        cur.execute("""INSERT INTO sohoa.document (ma_ho_so, loai, ten_giay_to, landing_key, sha256)
+                       SELECT ma_ho_so, 'thanh_phan', 'Đơn đề nghị',
+                              COALESCE('scans/' || ma_ho_so || '/don.pdf', 'inbox/scan-' || n || '.pdf'), sha
+                         FROM seed""")
+        cur.execute("""INSERT INTO sohoa.issue (source, ma_ho_so, object_key, rule, severity, detail, fingerprint)
+                       SELECT 'document', d.ma_ho_so, d.landing_key,
+                              CASE WHEN d.ma_ho_so IS NULL THEN 'document.unassigned'
+                                   ELSE 'document.low_confidence' END, 'warning', 'bench', md5(d.landing_key)
+                         FROM sohoa.document d JOIN seed s ON s.sha = d.sha256
+                        WHERE s.n % 10 = 0 OR d.ma_ho_so IS NULL""")
+        cur.execute("""INSERT INTO sohoa.document_review (document_id, state, reasons, flagged_at, ma_co_quan)
+                       SELECT d.id, 'needs_review', ARRAY[i.rule], now() - make_interval(secs => d.id),
+                              sohoa.document_agency(d.id)
+                         FROM sohoa.document d JOIN sohoa.issue i ON i.object_key = d.landing_key""")
+        cur.execute("SELECT count(*) FROM sohoa.document_review")
+        waiting = cur.fetchone()[0]  # type: ignore[index]
+        cur.execute("""SELECT r.document_id FROM sohoa.document_review r JOIN sohoa.document d ON d.id = r.document_id
+                         JOIN sohoa.dossier x ON x.ma_ho_so = d.ma_ho_so
+                         JOIN sohoa.record_version v ON v.batch_id = x.batch_id AND v.line_no = x.line_no
+                        WHERE v.ma_co_quan = %s LIMIT 1""", (agency,))
+        review_id = cur.fetchone()[0]  # type: ignore[index]
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("ANALYZE")
+    conn.close()
+    return int(waiting), int(review_id)
 
 
 def sign_in(http: httpx.Client, user: str) -> None:

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 MIN_DPI = 200  # national rule for a digitised copy (domain/codes.md)
 LOW_CONFIDENCE = 60.0  # mean word confidence under which a person should look
+# What a reading of the pages finds; a new reading of the same original decides them again.
+OCR_RULES = ("document.low_dpi", "document.blank_page", "document.low_confidence", "document.unreadable")
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,38 @@ def ocr_original(conn: Connection, client: Minio, settings: Settings, sha256: st
                  page.blank, page.seconds),
             )
     link_from_ocr_text(conn, sha256, text)  # inbox scans whose printed dossier code is now known
-    record_issues(conn, _findings(conn, sha256, result))
+    refresh_ocr_findings(conn, sha256, _findings(conn, sha256, result))
     from sohoa.extract.stage import extract_after_ocr  # fields, cross-checks and review state (issue 5)
 
     extract_after_ocr(conn, settings, sha256, result.text, [p.confidence for p in result.pages])
     return OcrOutcome(sha256, "done", len(result.pages), seconds)
+
+
+def refresh_ocr_findings(conn: Connection, sha256: str, current: list[Issue]) -> None:
+    """Record the OCR findings of this reading and close those an earlier reading made that no longer hold.
+
+    The first OCR of an original only records. When OCR runs again (a person asked for it in the portal, see
+    ``sohoa.review.reocr``) a page that is now read well must not stay flagged; a finding that holds again is
+    open again, unless a person closed it on purpose. The same rule as the cross-checks
+    (``sohoa.extract.crosscheck.refresh_cross_checks``).
+    """
+    record_issues(conn, current)
+    fingerprints = [i.fingerprint() for i in current]
+    with conn.cursor() as cur:
+        cur.execute(
+            """UPDATE sohoa.issue SET resolved_at = now()
+                WHERE rule = ANY(%s) AND resolved_at IS NULL AND source = 'document'
+                  AND object_key IN (SELECT landing_key FROM sohoa.document WHERE sha256 = %s)
+                  AND NOT (fingerprint = ANY(%s))""",
+            (list(OCR_RULES), sha256, fingerprints),
+        )
+        cur.execute(
+            """UPDATE sohoa.issue i SET resolved_at = NULL
+                WHERE i.fingerprint = ANY(%s) AND i.resolved_at IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM sohoa.review_action a
+                                   WHERE a.issue_id = i.id AND a.action = 'resolve_issue')""",
+            (fingerprints,),
+        )
 
 
 def _findings(conn: Connection, sha256: str, result: object) -> list[Issue]:

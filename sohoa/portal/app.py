@@ -19,8 +19,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sohoa.config import Settings, get_settings
-from sohoa.portal import routes_admin, routes_auth, routes_dossiers, routes_reports, routes_upload
+from sohoa.portal import (
+    routes_admin,
+    routes_auth,
+    routes_dossiers,
+    routes_reports,
+    routes_review,
+    routes_upload,
+)
 from sohoa.portal.i18n import translator
+from sohoa.portal.review import QueueCounter
 from sohoa.portal.settings import PortalSettings
 from sohoa.portal.web import (
     CsrfFailed,
@@ -32,6 +40,7 @@ from sohoa.portal.web import (
     base_path,
     lang_of,
     make_templates,
+    register_nav,
     render,
 )
 
@@ -75,8 +84,11 @@ def create_app(settings: Settings | None = None, portal_settings: PortalSettings
              NavItem("nav_dossiers", "/dossiers"), NavItem("nav_reports", "/reports"),
              NavItem("nav_admin", "/admin", roles=("quan_tri",))],
     )
-    for router in (routes_auth.router, routes_upload.router, routes_dossiers.router, routes_reports.router,
-                   routes_admin.router):
+    app.state.review_counter = QueueCounter()
+    register_nav(app.state.portal, NavItem("nav_review", "/review", badge=routes_review.nav_badge(
+        app.state.review_counter)), before="nav_reports")
+    for router in (routes_auth.router, routes_upload.router, routes_dossiers.router, routes_review.router,
+                   routes_reports.router, routes_admin.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app)

@@ -69,6 +69,16 @@ def _render(client: Minio, bucket: str, pdf_key: str, page_no: int, width: int) 
             pdf.close()
 
 
+def forget_page_images(client: Minio, bucket: str, sha256: str) -> int:
+    """Drop the cached page images of an original (before its OCR runs again: the new searchable PDF may turn
+    or clean the pages differently); returns how many were removed."""
+    prefix = f"{s3.derived_prefix(sha256)}pages/"
+    names = [o.object_name for o in client.list_objects(bucket, prefix=prefix, recursive=True) if o.object_name]
+    for name in names:  # a few objects (pages x widths): one request each works on every S3 server
+        client.remove_object(bucket, name)
+    return len(names)
+
+
 def report_key(prefix: str, path: str) -> str | None:
     """The object key of a report file under ``prefix``; None for a path that tries to leave it."""
     parts = [p for p in PurePosixPath(path or "index.html").parts if p not in ("", "/")]

@@ -263,18 +263,15 @@ def documents_of(conn: Connection, *, ma_ho_so: str | None = None, document_id: 
 
 
 def may_view_document(conn: Connection, user: User, doc: DocumentView) -> bool:
-    """A dossier's document follows the dossier; an inbox scan is seen by reviewers and by the agency that
-    uploaded it through the portal."""
+    """A dossier's document follows the dossier (:func:`may_view`); an inbox scan is seen by reviewers and by the
+    agency that uploaded it through the portal. The rule is the SQL function ``sohoa.document_agency``
+    (migration 0008), which the review queue uses too, so the two cannot drift apart."""
     if user.is_reviewer:
         return True
-    if doc.ma_ho_so is not None:
-        return may_view(conn, user, doc.ma_ho_so)
     with conn.cursor() as cur:
-        cur.execute("""SELECT u.ma_co_quan FROM sohoa.document d
-                         JOIN portal.upload_file f ON f.object_key = d.landing_key
-                         JOIN portal.upload u ON u.id = f.upload_id WHERE d.id = %s""", (doc.id,))
+        cur.execute("SELECT sohoa.document_agency(%s)", (doc.id,))
         row = cur.fetchone()
-    return row is not None and row[0] == user.ma_co_quan
+    return row is not None and row[0] is not None and row[0] == user.ma_co_quan
 
 
 def text_uri_of(conn: Connection, sha256: str) -> tuple[str | None, str | None]:

@@ -84,7 +84,7 @@ def document_page(request: Request, document_id: int, page: int = 1) -> Response
     page = max(1, min(page, count or 1))
     return render(request, "document.html", session, {
         "doc": doc, "page": page, "count": count, "text": texts[page - 1] if page <= len(texts) else None,
-        "page_info": next((p for p in doc.pages if p["no"] == page), None)})
+        "page_info": next((p for p in doc.pages if p["no"] == page), None), "page_base": f"/documents/{document_id}"})
 
 
 @router.get("/documents/{document_id}/pages/{page_no}.png")

@@ -31,9 +31,10 @@ from sohoa.config import Settings
 from sohoa.db.connection import Connection
 from sohoa.portal import sessions
 from sohoa.portal.dossiers import CHANNEL_VI, STATUS_EN, STATUS_VI
-from sohoa.portal.i18n import LANGUAGES, translator
+from sohoa.portal.i18n import FIELD_LABEL_KEYS, LANGUAGES, translator
 from sohoa.portal.sessions import Session
 from sohoa.portal.settings import PortalSettings
+from sohoa.portal.users import User
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,13 @@ class NotFound(Exception):
 
 @dataclass(frozen=True)
 class NavItem:
-    """A header link. ``roles`` None means every signed-in user. The review queue (issue 8, item 4) adds its
-    own entry with ``register_nav`` when its router is included."""
+    """A header link. ``roles`` None means every signed-in user. ``badge``, when given, returns a short text
+    shown beside the label for the signed-in user (the review queue's count), or None for none."""
 
     key: str  # i18n key of the label
     path: str
     roles: tuple[str, ...] | None = None
+    badge: Callable[[PortalContext, User], str | None] | None = None
 
 
 @dataclass
@@ -184,6 +186,7 @@ def render(request: Request, template: str, session: Session | None, values: dic
     prefix = base_path(request)
     user = session.user if session else None
     nav = [n for n in ctx.nav if user is not None and (n.roles is None or user.role in n.roles)]
+    badges = {n.key: _badge(ctx, n, user) for n in nav if n.badge is not None and user is not None}
     page: dict[str, Any] = {
         "request": request,
         "user": user,
@@ -191,6 +194,8 @@ def render(request: Request, template: str, session: Session | None, values: dic
         "t": translator(lang),
         "lang": lang,
         "nav": nav,
+        "badges": badges,
+        "field_names": FIELD_LABEL_KEYS,
         "url": lambda path: prefix + path,
         "status_names": STATUS_EN if lang == "en" else STATUS_VI,
         "channel_names": CHANNEL_VI,
@@ -199,6 +204,16 @@ def render(request: Request, template: str, session: Session | None, values: dic
     page.update(values or {})
     response = ctx.templates.TemplateResponse(request, template, page, status_code=status_code)
     return response
+
+
+def _badge(ctx: PortalContext, item: NavItem, user: User) -> str | None:
+    """A header badge; a failure to compute one must not take the page down with it."""
+    assert item.badge is not None
+    try:
+        return item.badge(ctx, user)
+    except Exception:  # noqa: BLE001 - the page is worth more than its header's count
+        log.warning("header badge %s failed", item.key, exc_info=True)
+        return None
 
 
 def cookie_path(request: Request) -> str:

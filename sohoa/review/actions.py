@@ -204,7 +204,9 @@ def assign_document(conn: Connection, settings: Settings, document_id: int, ma_h
         existing = cur.fetchone()
         if existing is not None:
             raise ReviewError(f"dossier {ma_ho_so} already holds these bytes as document {existing[0]}")
-        cur.execute("UPDATE sohoa.document SET ma_ho_so = %s WHERE id = %s", (ma_ho_so, doc.id))
+        # linked_by/linked_at (0007_intake) say a person filed it, as sohoa.intake.inbox does for the machine.
+        cur.execute("UPDATE sohoa.document SET ma_ho_so = %s, linked_by = 'person', linked_at = now() WHERE id = %s",
+                    (ma_ho_so, doc.id))
         cur.execute("""UPDATE sohoa.issue SET resolved_at = now()
                         WHERE rule = 'document.unassigned' AND object_key = %s AND resolved_at IS NULL""",
                     (doc.landing_key,))

@@ -38,7 +38,20 @@ def review_reasons(conn: Connection, document_id: int) -> list[str]:
 
 
 def refresh_review_state(conn: Connection, document_id: int) -> str | None:
-    """Update a document's review state from its open findings; return the state (None: never flagged)."""
+    """Update a document's review state from its open findings; return the state (None: never flagged).
+
+    Also keeps the review row's agency (``ma_co_quan``, the SQL function ``sohoa.document_agency``) up to date,
+    which the portal's queue walks for an officer."""
+    state = _refresh_state(conn, document_id)
+    if state is not None:
+        with conn.cursor() as cur:
+            cur.execute("""UPDATE sohoa.document_review SET ma_co_quan = sohoa.document_agency(document_id)
+                            WHERE document_id = %s
+                              AND ma_co_quan IS DISTINCT FROM sohoa.document_agency(document_id)""", (document_id,))
+    return state
+
+
+def _refresh_state(conn: Connection, document_id: int) -> str | None:
     reasons = review_reasons(conn, document_id)
     with conn.cursor() as cur:
         cur.execute("SELECT state, reasons FROM sohoa.document_review WHERE document_id = %s", (document_id,))

@@ -161,3 +161,53 @@ def served(app: Any, port: int) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def flagged_document(portal: Portal, ma_ho_so: str | None, *, text: str = "Trang một", seed: int = 0,
+                     rule: str = "document.low_confidence", fields: dict[str, str] | None = None,
+                     uploaded_by_agency: str | None = None) -> int:
+    """A stored, OCR'd document waiting for review, written the way the OCR and extraction stages write it
+    (no Tesseract: fast). ``ma_ho_so`` None is an inbox scan; ``uploaded_by_agency`` makes it a portal upload
+    of that agency. Returns the document id."""
+    import hashlib
+
+    from sohoa.db.connection import connect
+    from sohoa.review.actions import sync_review_states
+
+    sha = hashlib.sha256(f"flagged-{seed}".encode()).hexdigest()
+    client = s3.make_client(portal.settings)
+    text_key = f"{s3.derived_prefix(sha)}text.txt"
+    s3.put_bytes(client, portal.settings.bucket_derived, text_key, text.encode(), "text/plain; charset=utf-8")
+    key = f"scans/{ma_ho_so}/scan-{seed}.png" if ma_ho_so else f"inbox/scan-{seed}.png"
+    rows = portal.query(
+        """WITH o AS (INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type, page_count)
+                      VALUES (%s, %s, 10, 'image/png', 1) RETURNING sha256),
+                r AS (INSERT INTO sohoa.ocr_result (sha256, status, text_uri, searchable_uri, page_count,
+                                                    mean_confidence)
+                      SELECT sha256, 'done', %s, %s, 1, 41.5 FROM o RETURNING sha256)
+           INSERT INTO sohoa.document (ma_ho_so, loai, ten_giay_to, landing_key, sha256)
+           SELECT %s, 'thanh_phan', 'Đơn đề nghị', %s, sha256 FROM r RETURNING id""",
+        sha, f"s3://raw/{sha}", s3.uri(portal.settings.bucket_derived, text_key),
+        s3.uri(portal.settings.bucket_derived, f"{s3.derived_prefix(sha)}searchable.pdf"), ma_ho_so, key)
+    document_id = int(rows[0][0])
+    portal.query("INSERT INTO sohoa.ocr_page (sha256, page_no, source, dpi, confidence) "
+                 "VALUES (%s, 1, 'ocr', 300, 41.5)", sha)
+    for i, (name, value) in enumerate((fields or {}).items()):
+        portal.query("""INSERT INTO sohoa.extracted_field (sha256, name, ordinal, value, page_no, line_no, char_start,
+                                                           char_end, confidence, personal, extractor)
+                        VALUES (%s, %s, 0, %s, 1, %s, 0, %s, 0.9, false, 'test')""",
+                     sha, name, value, i + 1, len(value))
+    if uploaded_by_agency is not None:
+        user = portal.query("SELECT id FROM portal.user_account ORDER BY id LIMIT 1")
+        upload = portal.query(
+            """INSERT INTO portal.upload (public_id, user_id, ma_co_quan, target) VALUES (%s, %s, %s, 'inbox')
+               RETURNING id""", f"u-{seed}", user[0][0] if user else None, uploaded_by_agency)
+        portal.query("""INSERT INTO portal.upload_file (upload_id, object_key, original_name, status)
+                        VALUES (%s, %s, %s, 'stored')""", upload[0][0], key, f"phieu-{seed}.png")
+    detail = "not filed under a dossier" if ma_ho_so is None else "mean OCR word confidence 41 under 60"
+    portal.query("""INSERT INTO sohoa.issue (source, ma_ho_so, object_key, rule, severity, detail, fingerprint)
+                    VALUES ('document', %s, %s, %s, 'warning', %s, %s)""",
+                 ma_ho_so, key, "document.unassigned" if ma_ho_so is None else rule, detail, f"fp-{seed}")
+    with connect(portal.settings) as conn:
+        sync_review_states(conn)
+    return document_id

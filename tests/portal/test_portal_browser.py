@@ -4,7 +4,8 @@ portal triggers it). Screenshots go to ``test-artifacts/portal/``.
 
 Covered: sign in; upload a multi-file dossier (file chooser) and an inbox file (drag and drop), and watch
 each file reach "OCR done"; the dossier page with thumbnails; a page image beside its OCR text; the layout
-on a 1366x768 counter screen. The review queue (fix a field, assign an inbox scan) comes with its issue.
+on a 1366x768 counter screen; the review queue: fix a field and see the correction win on the dossier page,
+file an inbox scan under a dossier (a wrong code first, refused in Vietnamese).
 """
 
 from __future__ import annotations
@@ -134,3 +135,94 @@ def test_officer_drops_a_file_for_the_inbox(portal: Portal, page) -> None:
     assert "phieu-tiep-nhan.png" in row.inner_text()
     shot(page, "06-inbox-drop")
     assert portal.landing_keys()[0].startswith("inbox/portal-")
+
+
+def scan_at(dpi: int, lines: tuple[str, ...], seed: int) -> bytes:
+    """A scan whose file says it was made at ``dpi`` (150: under the 200 dpi rule, so it waits for review)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(scan_png(lines, seed=seed)))
+    out = io.BytesIO()
+    image.save(out, format="PNG", dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+def test_officer_fixes_a_field_in_the_review_queue_and_the_correction_wins_on_the_dossier_page(
+        portal: Portal, page) -> None:
+    from sohoa.intake.pipeline import run_all
+
+    portal.load_records(record(CODE, AGENCY_A))
+    portal.put_landing(f"scans/{CODE}/giay-phep.png",
+                       scan_at(150, ("GIẤY PHÉP XÂY DỰNG", "Số: 12/GP-UBND"), seed=21))
+    run_all(portal.settings)
+    portal.add_user("can.bo", "can_bo", AGENCY_A)
+    sign_in(page, "can.bo")
+    badge = page.locator("#badge-nav_review")
+    assert badge.inner_text() == "1"
+    page.click('header nav a[href="/review"]')
+    page.wait_for_url("**/review")
+    rows = page.locator("#review-queue tbody tr")
+    assert rows.count() == 1
+    assert "DPI thấp" in rows.first.inner_text()
+    assert fits_the_screen(page)
+    shot(page, "07-review-queue")
+
+    rows.first.locator("a").click()
+    page.wait_for_url("**/review/*")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.page-image img'); return i && i.naturalWidth > 0; }")
+    assert "GIẤY PHÉP" in page.inner_text("#ocr-text")
+    page.select_option("#correct-name", "so_ky_hieu")
+    page.fill("#correct-value", "45/GP-UBND")
+    shot(page, "08-review-correct-field")
+    page.click('#correct-form button[type="submit"]')
+    page.wait_for_selector("#notice")
+    assert "Đã lưu giá trị sửa" in page.inner_text("#notice")
+    fixed = page.locator('#fields tr[data-field="so_ky_hieu"]')
+    assert "45/GP-UBND" in fixed.inner_text()
+    assert "Người sửa" in fixed.inner_text()
+    assert fits_the_screen(page)
+    shot(page, "09-review-corrected")
+
+    page.goto(f"/dossiers/{CODE}")
+    page.click("article.document details summary")
+    shown = page.locator('article.document dd[data-field="so_ky_hieu"]')
+    assert "45/GP-UBND" in shown.inner_text()
+    assert "12/GP-UBND" not in shown.inner_text()
+    assert "Người sửa" in shown.inner_text()
+    shot(page, "10-dossier-correction-wins")
+
+
+def test_reviewer_files_an_inbox_scan_under_a_dossier(portal: Portal, page) -> None:
+    from sohoa.intake.pipeline import run_all
+
+    portal.load_records(record(CODE, AGENCY_A))
+    portal.put_landing("inbox/phieu-nhan.png", scan_png(("PHIẾU TIẾP NHẬN HỒ SƠ", "Người nộp: đã ký"), seed=22))
+    run_all(portal.settings)
+    portal.add_user("kiem.tra", "kiem_tra")
+    sign_in(page, "kiem.tra")
+    page.goto("/review?reason=document.unassigned")
+    rows = page.locator("#review-queue tbody tr")
+    assert rows.count() == 1
+    assert "Chưa gán hồ sơ" in rows.first.inner_text()
+    shot(page, "11-review-inbox")
+    rows.first.locator("a").click()
+    page.wait_for_url("**/review/*")
+
+    page.fill("#assign-code", f"{AGENCY_A}-260105-9999")
+    page.click('#assign-form button[type="submit"]')
+    page.wait_for_selector("#error")
+    assert "Không có hồ sơ" in page.inner_text("#error")
+    shot(page, "12-review-assign-refused")
+
+    page.fill("#assign-code", CODE)
+    page.click('#assign-form button[type="submit"]')
+    page.wait_for_selector("#notice")
+    assert "Đã gán giấy tờ vào hồ sơ" in page.inner_text("#notice")
+    assert page.locator(f'a[href="/dossiers/{CODE}"]').count() >= 1
+    shot(page, "13-review-assigned")
+    page.goto(f"/dossiers/{CODE}")
+    assert page.locator("article.document").count() == 1
+    shot(page, "14-dossier-with-filed-scan")

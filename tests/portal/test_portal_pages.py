@@ -140,7 +140,6 @@ def test_reports_show_a_placeholder_until_built_then_serve_the_files(portal: Por
                  "text/html")
     s3.put_bytes(client, portal.settings.bucket_published, prefix + "thang/2026-01.html", b"<p>jan</p>",
                  "text/html")
-    assert 'href="/reports/kpi/"' in reviewer.get("/reports").text
     index = reviewer.get("/reports/kpi/")
     assert index.status_code == 200
     assert "Chỉ số 766" in index.text
@@ -155,6 +154,48 @@ def test_reports_show_a_placeholder_until_built_then_serve_the_files(portal: Por
     assert reviewer.get("/reports/data-docs/index.html").text == "<p>gx</p>"
     views = portal.query("SELECT target FROM portal.audit_log WHERE action = 'report.view'")
     assert ("kpi",) in views
+
+
+def test_reports_index_lists_kpi_months_per_agency_and_serves_stored_and_older_months(portal: Portal, signed_in
+                                                                                     ) -> None:
+    """A real KPI build over real records: the build stores the latest two months' pages; the index lists every
+    month with figures (from kpi.indicator) and an older month is rendered from the tables when opened."""
+    import datetime as dt
+
+    from sohoa.kpi.build import build
+
+    portal.load_records(record(CODE, AGENCY_A, status=10, NgayKetThucXuLy="2026-01-15T10:00:00+07:00",
+                               NgayTra="2026-01-16T10:00:00+07:00", CapNhatLuc="2026-01-16T10:00:00+07:00"),
+                        record(f"{AGENCY_B}-260203-0002", AGENCY_B, NgayTiepNhan="2026-02-03T09:00:00+07:00",
+                               NgayHenTra="2026-02-20T17:00:00+07:00"))
+    summary = build(portal.settings, build_date=dt.date(2026, 4, 1), full=True)
+    assert "kpi/bao-cao/2026-03/tat-ca.html" in summary.reports
+    assert "kpi/bao-cao/2026-01/tat-ca.html" not in summary.reports  # older: rendered on demand
+    officer, _ = signed_in("can.bo", "can_bo", AGENCY_A)
+    page = officer.get("/reports").text
+    assert f"Báo cáo tháng của: {AGENCY_A}" in page  # an officer starts with their agency
+    own = re.findall(r'href="/reports/kpi/([^"]+)"', page)
+    assert own == [f"2026-01/{AGENCY_A}.html"]  # the months with figures for that agency
+    assert "Tháng 1/2026" in page
+    assert 'id="report-data-docs"' not in page  # Data Docs can hold sample values: reviewers only
+    everyone = re.findall(r'href="/reports/kpi/([^"]+)"', officer.get("/reports", params={"agency": "*"}).text)
+    assert everyone[0] == "2026-03/tat-ca.html"
+    assert everyone[-1] == "2026-01/tat-ca.html"
+    assert everyone == sorted(everyone, reverse=True)
+    stored = officer.get("/reports/kpi/2026-03/tat-ca.html")
+    assert stored.status_code == 200
+    assert stored.headers["content-security-policy"].startswith("sandbox")
+    older = officer.get(f"/reports/kpi/2026-01/{AGENCY_A}.html")
+    assert older.status_code == 200
+    assert older.headers["content-security-policy"].startswith("sandbox")
+    assert "2026" in older.text
+    assert officer.get("/reports/kpi/2025-01/tat-ca.html").status_code == 404  # no figures that month
+    assert officer.get("/reports/kpi/2026-13/tat-ca.html").status_code == 404
+    none = officer.get("/reports", params={"agency": "000.00.99.H19"}).text
+    assert "sohoa kpi build" in none
+    reviewer, _ = signed_in("kiem.tra", "kiem_tra")
+    assert "Tất cả cơ quan" in reviewer.get("/reports").text  # no agency of their own: all agencies
+    assert 'id="report-data-docs"' in reviewer.get("/reports").text
 
 
 def test_every_interface_text_exists_in_both_languages_and_english_toggle_works(portal: Portal, signed_in
