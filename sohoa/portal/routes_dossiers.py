@@ -48,7 +48,8 @@ def search_page(request: Request, code: str = "", procedure: str = "", status: s
     })
 
 
-@router.get("/dossiers/{ma_ho_so}")
+# A sector system's own dossier code may hold "/" (codes.md): the code is the rest of the path.
+@router.get("/dossiers/{ma_ho_so:path}")
 def dossier_page(request: Request, ma_ho_so: str) -> Response:
     ctx = context(request)
     with ctx.connection() as conn:

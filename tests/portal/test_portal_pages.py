@@ -89,6 +89,18 @@ def test_dossier_page_shows_record_timeline_documents_and_findings(portal: Porta
     assert "Chưa có giấy tờ nào" in page
 
 
+def test_a_sector_systems_dossier_code_with_slash_and_hash_opens_from_the_search(portal: Portal, signed_in) -> None:
+    odd = "SXD/2026/15#A"  # stored with record.bad_dossier_code, and a person must still be able to open it
+    portal.load_records(record(odd, AGENCY_A, status=4))
+    reviewer, _ = signed_in("kiem.tra", "kiem_tra")
+    [href] = re.findall(r'href="(/dossiers/[^"]+)"', reviewer.get("/dossiers").text)
+    assert href == "/dossiers/SXD/2026/15%23A"
+    page = reviewer.get(href)
+    assert page.status_code == 200
+    assert odd in page.text
+    assert "record.bad_dossier_code" in page.text
+
+
 def test_search_filters(portal: Portal, signed_in) -> None:
     portal.load_records(
         record(f"{AGENCY_A}-260105-0001", AGENCY_A, status=4),
