@@ -124,20 +124,15 @@ def _let_airflow_retry(env: ChaosEnv, _op: Operator, _since: set[str]) -> None:
 # -- the S3 store's disk full ----------------------------------------------------------------------------------
 
 def _fill_disk(env: ChaosEnv, _op: Operator, _since: set[str]) -> None:
-    chunk = b"\0" * (1 << 20)
-    with (env.store / BALLAST).open("wb") as out:
+    """Write ballast until the filesystem refuses a single byte more (1 MiB blocks, then 4 KiB ones)."""
+    for name, block in ((BALLAST, 1 << 20), (BALLAST + "-tail", 4096)):
         try:
-            while True:
-                out.write(chunk)
-                out.flush()
+            with (env.store / name).open("wb", buffering=0) as out:
+                while True:
+                    out.write(b"\0" * block)
         except OSError as exc:
             if exc.errno != errno.ENOSPC:
                 raise
-    # What is left is less than a megabyte: fill it to the last byte.
-    with (env.store / (BALLAST + "-tail")).open("wb") as out, contextlib.suppress(OSError):
-        while True:
-            out.write(b"\0" * 4096)
-            out.flush()
 
 
 def _free_disk(env: ChaosEnv, op: Operator, since: set[str]) -> None:
