@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 RUN := uv run --frozen
 
-.PHONY: bootstrap demo test test-unit up down status lint audit
+.PHONY: bootstrap demo test test-unit up down status lint audit chaos
 
 bootstrap:  ## system packages, uv and the locked environment
 	@infra/bootstrap.sh
@@ -13,6 +13,9 @@ demo: bootstrap  ## services up, a generated sample batch, a full run through Ai
 
 test: bootstrap  ## the whole suite: unit, integration (real PostgreSQL, S3, Tesseract), DAGs, end to end
 	@$(RUN) pytest
+
+chaos: bootstrap  ## fault injection: S3 server killed, PostgreSQL restarted, OCR worker killed, disk full
+	@$(RUN) pytest tests/chaos -m chaos -s
 
 test-unit: bootstrap
 	@$(RUN) pytest tests/unit tests/dags

@@ -75,6 +75,23 @@ def pending(conn: Connection, objects: Iterable[LandingObject]) -> list[LandingO
     return new
 
 
+def claim(conn: Connection, obj: LandingObject) -> tuple[str, str | None] | None:
+    """Lock one upload for the caller's transaction; if sohoa already committed it, its (status, sha256).
+
+    A stage must call this before taking an object in, and leave the object alone when it returns a value.
+    An Airflow retry replays the object references its first try was given (its XCom), and that try may have
+    committed some of them before it failed: taking those in again found their own document and marked them
+    duplicates of themselves. The transaction-scoped advisory lock also keeps two runs from taking in the same
+    upload at once: the second waits, then sees the first one's commit.
+    """
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"landing\n{obj.key}\n{obj.etag}",))
+        cur.execute("SELECT status, sha256 FROM sohoa.landing_object WHERE object_key = %s AND etag = %s",
+                    (obj.key, obj.etag))
+        row = cur.fetchone()
+    return (str(row[0]), row[1]) if row else None
+
+
 def mark(
     conn: Connection,
     obj: LandingObject,

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sohoa.config import Settings
-from sohoa.db.connection import connect
+from sohoa.db.connection import Connection, connect
 from sohoa.intake import landing
 from sohoa.intake.landing import classify
 from sohoa.storage import s3
@@ -23,6 +23,7 @@ from sohoa.storage.s3 import LandingObject
 log = logging.getLogger(__name__)
 
 ObjectRef = dict[str, Any]  # {"key", "etag", "size", "last_modified"}: JSON-able, for XCom
+ALREADY_DONE = "already_done"  # outcome of an object a previous try committed: left alone
 
 
 @dataclass
@@ -70,6 +71,18 @@ def plan(settings: Settings) -> Plan:
     return result
 
 
+def _committed(conn: Connection, obj: LandingObject) -> tuple[str, str | None] | None:
+    """What became of an object that an earlier try of this task (or another run) committed; None if nothing.
+
+    Stages are given their object references once, at planning; a retried task gets the same list, parts of
+    which its first try may have committed. Those are skipped (outcome status ``already_done``).
+    """
+    done = landing.claim(conn, obj)
+    if done is not None:
+        log.info("landing object already taken in (%s); left alone", done[0])
+    return done
+
+
 def chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -80,25 +93,32 @@ def load_catalogues(settings: Settings, refs: list[ObjectRef]) -> dict[str, int]
     client = s3.make_client(settings)
     loaded: dict[str, int] = {}
     for ref in refs:
+        obj = from_ref(ref)
         with connect(settings) as conn:
-            loaded[ref["key"]] = load_catalogue_object(conn, client, settings, from_ref(ref))
+            if _committed(conn, obj) is not None:
+                continue
+            loaded[ref["key"]] = load_catalogue_object(conn, client, settings, obj)
     return loaded
 
 
 def load_records(settings: Settings, refs: list[ObjectRef]) -> list[dict[str, Any]]:
     """Load record batches in arrival order (the order decides ties between equal CapNhatLuc)."""
-    from sohoa.intake.records_loader import load_records_object
+    from sohoa.intake.records_loader import BatchOutcome, load_records_object
 
     client = s3.make_client(settings)
     outcomes = []
     for ref in refs:
+        obj = from_ref(ref)
         with connect(settings) as conn:
-            outcomes.append(asdict(load_records_object(conn, client, settings, from_ref(ref))))
+            if _committed(conn, obj) is not None:
+                outcomes.append(asdict(BatchOutcome(obj.key, ALREADY_DONE, None)))
+                continue
+            outcomes.append(asdict(load_records_object(conn, client, settings, obj)))
     return outcomes
 
 
 def ingest_documents(settings: Settings, refs: list[ObjectRef]) -> list[dict[str, Any]]:
-    from sohoa.intake.documents import ingest_document, quarantine_unknown_key
+    from sohoa.intake.documents import DocumentOutcome, ingest_document, quarantine_unknown_key
 
     client = s3.make_client(settings)
     outcomes = []
@@ -106,6 +126,9 @@ def ingest_documents(settings: Settings, refs: list[ObjectRef]) -> list[dict[str
         obj = from_ref(ref)
         lk = classify(obj.key)
         with connect(settings) as conn:
+            if (done := _committed(conn, obj)) is not None:
+                outcomes.append(asdict(DocumentOutcome(obj.key, ALREADY_DONE, done[1] or "")))
+                continue
             if lk.kind in ("scan", "result", "inbox"):
                 outcome = ingest_document(conn, client, settings, obj, lk)
             else:
