@@ -22,10 +22,17 @@ class Limits:
     max_bytes: int = 500 * 1024 * 1024
     max_pages: int = 2000
     max_page_megapixels: float = 150.0
+    # Drawing instructions of one PDF page, inflated (a flate bomb is a megabyte that inflates to gigabytes;
+    # PDFium holds the whole inflated stream, about twice over, while drawing).
+    max_page_content_mb: float = 100.0
 
     @property
     def max_page_pixels(self) -> int:
         return int(self.max_page_megapixels * 1_000_000)
+
+    @property
+    def max_page_content_bytes(self) -> int:
+        return int(self.max_page_content_mb * 1_000_000)
 
 
 @dataclass(frozen=True)

@@ -84,15 +84,33 @@ def open_image(path: Path, limits: Limits, label: str | None = None) -> Iterator
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data": the pixels may still read
             image = Image.open(path)
     except Image.DecompressionBombError as exc:
         raise TooLarge(label or path.name, f"the image is over {limits.max_page_megapixels:g} megapixels") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise CorruptDocument(label or path.name, f"the image cannot be read ({type(exc).__name__})") from exc
+    except ValueError as exc:
+        if "Decompressed data too large" in str(exc):  # Pillow's cap on compressed text chunks
+            raise TooLarge(label or path.name, "a metadata chunk of the image inflates past the safe size "
+                                               "(a decompression bomb)") from exc
+        raise CorruptDocument(label or path.name, pillow_reason(exc)) from exc
+    except (OSError, SyntaxError) as exc:
+        raise CorruptDocument(label or path.name, pillow_reason(exc)) from exc
     try:
         yield image
     finally:
         image.close()
+
+
+def pillow_reason(exc: BaseException) -> str:
+    """A one-line reason for an image Pillow refused, without Pillow's message (which names temporary paths)."""
+    text = str(exc).lower()
+    if "cannot identify image file" in text:
+        return "the image's header is damaged or not an image at all"
+    if "crc" in text or "broken png" in text:
+        return "a checksum inside the image is wrong (the file was damaged in transit)"
+    if "truncated" in text or isinstance(exc, EOFError):
+        return "the image is cut short"
+    return f"the image cannot be read ({type(exc).__name__})"
 
 
 def pdf_page_dpi(page: Any) -> int | None:
@@ -117,6 +135,25 @@ def pdf_page_dpi(page: Any) -> int | None:
     if best_dpi is None or best_area / page_area < _SCAN_IMAGE_MIN_AREA:
         return None
     return round(best_dpi)
+
+
+def pdf_largest_image(page: Any) -> tuple[int, int]:
+    """Pixel width and height of the largest image a PDF page draws (by pixel count), ``(0, 0)`` if none.
+
+    PDFium decodes an image whole, at its own size, whatever the page's size: a 60,000-pixel image on an
+    A4 page is billions of pixels in memory, so images are limited like pages.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    best = (0, 0)
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+        try:
+            width, height = obj.get_px_size()
+        except Exception:  # pdfium cannot describe some inline images; they draw nothing then
+            continue
+        if width * height > best[0] * best[1]:
+            best = (int(width), int(height))
+    return best
 
 
 def pdf_page_pixels(page: Any, dpi: int) -> tuple[int, int]:

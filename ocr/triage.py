@@ -6,7 +6,9 @@ far enough to count pages and size them, and enforces the limits of the output c
 - zero bytes, or no page: :class:`~ocr.errors.EmptyDocument`;
 - more than ``max_bytes`` bytes or ``max_pages`` pages, or a page over ``max_page_megapixels`` at the
   resolution it would be processed (a PDF page at its render resolution, an image at its own size since
-  it is decoded whole): :class:`~ocr.errors.TooLarge`;
+  it is decoded whole), or a PDF page that draws an image over that many pixels (PDFium decodes images
+  whole), or whose drawing instructions inflate to more than ``max_page_content_mb`` (a flate bomb):
+  :class:`~ocr.errors.TooLarge`;
 - a PDF that needs a password: :class:`~ocr.errors.EncryptedDocument` (one with only an owner password
   opens and is processed);
 - damaged or cut-short files: :class:`~ocr.errors.CorruptDocument`. A PDF must end with its ``%%EOF``
@@ -29,7 +31,16 @@ from ocr.models import (
     OcrOptions,
     PageInfo,
 )
-from ocr.rasterise import image_dpi, open_image, pdf_page_dpi, pdf_page_pixels, processing_dpi
+from ocr.pdfstreams import page_over_content_limit
+from ocr.rasterise import (
+    image_dpi,
+    open_image,
+    pdf_largest_image,
+    pdf_page_dpi,
+    pdf_page_pixels,
+    pillow_reason,
+    processing_dpi,
+)
 
 __all__ = ["Limits", "inspect", "sniff"]
 
@@ -127,6 +138,26 @@ def _check_page_size(page: PageInfo, label: str, limits: Limits) -> None:
         )
 
 
+def _check_image_size(number: int, width: int, height: int, label: str, limits: Limits) -> None:
+    if width * height > limits.max_page_pixels:
+        raise TooLarge(
+            label,
+            f"page {number} shows an image of {width}x{height} px ({width * height / 1e6:.0f} megapixels), "
+            f"over the limit of {limits.max_page_megapixels:g} megapixels",
+        )
+
+
+def _check_page_content(path: Path, label: str, limits: Limits) -> None:
+    over = page_over_content_limit(path, limits.max_page_content_bytes)
+    if over is not None:
+        number, size = over
+        raise TooLarge(
+            label,
+            f"the drawing instructions of page {number} inflate to over {size / 1e6:.0f} MB, over the limit of "
+            f"{limits.max_page_content_mb:g} MB (a decompression bomb or a damaged file)",
+        )
+
+
 def _pdf_pages(path: Path, label: str, limits: Limits, options: OcrOptions) -> list[PageInfo]:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
@@ -148,6 +179,7 @@ def _pdf_pages(path: Path, label: str, limits: Limits, options: OcrOptions) -> l
     try:
         count = len(doc)
         _check_page_count(count, label, limits)
+        _check_page_content(path, label, limits)  # before PDFium loads a page, which inflates its content
         pages = []
         for index in range(count):
             page = doc[index]
@@ -155,10 +187,12 @@ def _pdf_pages(path: Path, label: str, limits: Limits, options: OcrOptions) -> l
                 scan_dpi = pdf_page_dpi(page)
                 dpi = processing_dpi(scan_dpi, options)
                 width, height = pdf_page_pixels(page, dpi)
+                image_w, image_h = pdf_largest_image(page)
             finally:
                 page.close()
             info = PageInfo(index + 1, width, height, scan_dpi, dpi)
             _check_page_size(info, label, limits)
+            _check_image_size(index + 1, image_w, image_h, label, limits)
             pages.append(info)
         return pages
     except pdfium.PdfiumError as exc:
@@ -195,4 +229,4 @@ def _image_pages(path: Path, label: str, limits: Limits, options: OcrOptions) ->
     except CorruptDocument as exc:
         raise CorruptDocument(label, exc.reason) from exc
     except (OSError, EOFError, SyntaxError, ValueError) as exc:
-        raise CorruptDocument(label, f"the image is damaged ({type(exc).__name__})") from exc
+        raise CorruptDocument(label, pillow_reason(exc)) from exc

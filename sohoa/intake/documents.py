@@ -60,6 +60,7 @@ def limits_of(settings: Settings) -> Limits:
         max_bytes=settings.max_document_bytes,
         max_pages=settings.max_document_pages,
         max_page_megapixels=settings.max_page_megapixels,
+        max_page_content_mb=settings.max_page_content_mb,
     )
 
 
@@ -164,7 +165,7 @@ def quarantine(
     record_issues(conn, [Issue("document", rule, "error", str(error),
                                ma_ho_so=lk.ma_ho_so, object_key=obj.key, scope=sha)])
     landing.mark(conn, obj, lk.kind, "quarantined", sha256=sha, detail=rule)
-    log.warning("quarantined %s: %s", obj.key, rule)
+    log.warning("quarantined %s: %s", landing.printable(obj.key), rule)
     return DocumentOutcome(obj.key, "quarantined", sha, rule=rule)
 
 

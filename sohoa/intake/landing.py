@@ -8,6 +8,7 @@ committed what this upload produced.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -33,12 +34,47 @@ class LandingKey:
     reason: str | None = None  # why an unknown key is unknown
 
 
+# Characters that make a key lie about itself: bidirectional overrides and isolates turn "don\u202egnp.exe"
+# into what reads as "donexe.png"; control characters (newline, escape...) forge log lines and break tools.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def key_problem(key: str) -> str | None:
+    """Why a key cannot be taken as a name, whatever folder it is in, or ``None``.
+
+    Refused: control characters, bidirectional-override characters, and path segments that are empty
+    (``a//b``), ``.`` or ``..`` (object stores do not resolve them, but every tool that copies the bucket to
+    a file system does, so ``scans/X/../../etc/passwd`` must never become a document's name).
+    """
+    for ch in key:
+        if unicodedata.category(ch) == "Cc":
+            return f"the key contains a control character (U+{ord(ch):04X})"
+        if ch in _BIDI_CONTROLS:
+            return f"the key contains a bidirectional-text control (U+{ord(ch):04X}) that disguises its name"
+    segments = key.split("/")
+    if any(s in (".", "..") for s in segments):
+        return "the key has a '.' or '..' segment (a path trick)"
+    if any(s == "" for s in segments[:-1]):
+        return "the key has an empty folder name ('//')"
+    return None
+
+
+def printable(key: str) -> str:
+    """A key as it can go into a log line or a message: control and bidi characters escaped."""
+    if key_problem(key) is None:
+        return key
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS else ch
+                   for ch in key)
+
+
 def classify(key: str) -> LandingKey:
     """Map a landing key onto the input contract."""
     if len(key) > MAX_KEY_LENGTH:
         return LandingKey(key, "unknown", reason=f"key longer than {MAX_KEY_LENGTH} characters")
     if key.endswith("/"):
         return LandingKey(key, "unknown", reason="folder marker, not a file")
+    if (problem := key_problem(key)) is not None:
+        return LandingKey(key, "unknown", reason=f"{problem}: {printable(key)}")
     if _RECORDS.match(key):
         return LandingKey(key, "records", file_name=key.rsplit("/", 1)[-1])
     if m := _CATALOGUE.match(key):

@@ -20,6 +20,7 @@ from ocr import OcrOptions, ocr_file
 from ocr.errors import BadInput
 from sohoa.config import Settings
 from sohoa.db.connection import Connection
+from sohoa.intake.documents import limits_of
 from sohoa.intake.inbox import link_from_ocr_text
 from sohoa.quality.issues import Issue, record_issues
 from sohoa.storage import s3
@@ -76,7 +77,8 @@ def ocr_original(conn: Connection, client: Minio, settings: Settings, sha256: st
         try:
             result = ocr_file(source, out, options=OcrOptions(page_timeout_s=settings.ocr_page_timeout_s,
                                                                   workers=settings.ocr_workers_per_task,
-                                                                  pdfa=settings.ocr_pdfa))
+                                                                  pdfa=settings.ocr_pdfa,
+                                                                  limits=limits_of(settings)))
         except BadInput as exc:
             return _failed(conn, client, settings, sha256, source, exc)
         prefix = s3.derived_prefix(sha256)

@@ -12,7 +12,8 @@ Nothing in a batch stops the reading except the end of its bytes:
 - a CSV row with more or fewer cells than the header gets ``record.bad_csv_row`` (warning): missing cells
   read as null, extra ones are kept in ``raw["_extra_cells"]``.
 
-A JSON Lines batch may start with a byte-order mark and use CRLF line ends; blank lines are skipped but
+A JSON Lines batch may start with a byte-order mark (so may any line: exports concatenated into one batch)
+and use CRLF line ends; blank lines are skipped but
 counted. CSV cells are text: integer fields accept digit text (as they do in JSON, see
 :mod:`sohoa.records.validate`), list fields hold JSON text.
 
@@ -169,7 +170,7 @@ def _read_jsonl(source: Iterable[bytes], checks: Checks) -> Iterator[RecordLine]
             raw = raw[:-1]
             if raw.endswith(b"\r"):
                 raw = raw[:-1]
-        if line_no == 1 and raw.startswith(_BOM):
+        if raw.startswith(_BOM):  # the batch's, or that of an export concatenated onto it
             raw = raw[len(_BOM):]
         if not raw.strip():
             continue

@@ -276,3 +276,31 @@ def test_missing_dependency_says_how_to_install() -> None:
     error = MissingDependency("", "Tesseract OCR is not installed")
     assert APT_INSTALL in str(error)
     assert "tesseract-ocr-vie" in APT_INSTALL
+
+
+def test_flate_bomb_is_too_large_before_pdfium_draws_it(tmp_path: Path) -> None:
+    """Regression: a 1 GB content stream took 64 s and 2.1 GB in PDFium before triage measured it."""
+    from sohoa.sample.hostile_pdf import flate_bomb_pdf
+
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(flate_bomb_pdf(inflated_mb=150))
+    with pytest.raises(TooLarge, match="drawing instructions of page 1 inflate"):
+        inspect(path)
+
+
+def test_pdf_page_drawing_a_huge_image_is_too_large(tmp_path: Path) -> None:
+    from sohoa.sample.hostile_pdf import huge_image_pdf
+
+    path = tmp_path / "image.pdf"
+    path.write_bytes(huge_image_pdf())
+    with pytest.raises(TooLarge, match="60000x60000 px"):
+        inspect(path)
+
+
+def test_inflated_size_stops_just_past_the_cap() -> None:
+    from ocr.pdfstreams import inflated_size
+
+    raw = zlib.compress(b"\0" * 50_000_000)
+    assert 1_000_000 < inflated_size(raw, 1_000_000) <= 2_100_000
+    assert inflated_size(raw, 100_000_000) == 50_000_000
+    assert inflated_size(b"not deflate", 10) == 0

@@ -232,3 +232,17 @@ def test_generated_batch_reads_the_same_from_jsonl_and_csv() -> None:
         assert comparable(a) == comparable(b)
     assert sum(line.usable for line in from_json) > 350
     assert any(line.findings for line in from_json)
+
+
+def test_csv_quote_that_never_closes_no_longer_swallows_the_rest_of_the_batch() -> None:
+    """Regression: a cell opening a quote that never closed took every following row into itself."""
+    from sohoa.records.csv_rows import read_csv_rows
+
+    data = b'a,b,c\r\n1,2,3\r\n4,"5,6\r\n7,8,9\r\n10,"x\r\ny",12\r\n13,5" floppy,15\r\n'
+    rows = list(read_csv_rows(data))
+    assert [(r.line_no, r.cells) for r in rows if r.error is None] == [
+        (1, ["a", "b", "c"]), (2, ["1", "2", "3"]), (4, ["7", "8", "9"]), (5, ["10", "x\r\ny", "12"]),
+        (7, ["13", '5" floppy', "15"])]
+    (bad,) = [r for r in rows if r.error is not None]
+    assert bad.line_no == 3
+    assert "never closes" in bad.error
