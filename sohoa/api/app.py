@@ -116,7 +116,7 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         state["pool"] = pg_pool.ThreadedConnectionPool(1, POOL_SIZE, settings.dsn(), application_name="sohoa-api")
-        state["s3"] = s3.make_client(settings)
+        state["s3"] = s3.make_presigning_client(settings, options.s3_public_endpoint)
         try:
             yield
         finally:

@@ -33,6 +33,9 @@ class ApiOptions(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 58091  # the portal has 58090
     public_url: str | None = None
+    # The S3 endpoint downstream systems reach the object store by (e.g. https://s3.tinh.gov.vn), when it is not
+    # the one sohoa uses inside the cluster: presigned links are signed for this host. Unset: sohoa's own.
+    s3_public_endpoint: str | None = None
     link_ttl_s: int = 300
     page_size_max: int = 1000
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from minio import Minio
 from minio.error import S3Error
@@ -39,6 +40,25 @@ def make_client(settings: Settings) -> Minio:
         access_key=settings.s3_access_key,
         secret_key=settings.s3_secret_key.get_secret_value(),
         secure=settings.s3_url().startswith("https://"),
+        region=settings.s3_region,
+    )
+
+
+def make_presigning_client(settings: Settings, public_endpoint: str | None) -> Minio:
+    """A client that signs URLs for ``public_endpoint`` (``https://host[:port]`` or ``host:port``), so a
+    presigned link works from where downstream systems are; without one, the ordinary client.
+
+    Presigning is computed locally (the region is given, so the SDK asks the server nothing): the public
+    host need not be reachable from sohoa itself.
+    """
+    if not public_endpoint:
+        return make_client(settings)
+    parts = urlsplit(public_endpoint if "://" in public_endpoint else f"http://{public_endpoint}")
+    return Minio(
+        parts.netloc,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        secure=parts.scheme == "https",
         region=settings.s3_region,
     )
 

@@ -229,3 +229,34 @@ def test_a_sector_system_code_with_slashes_is_reachable(settings: Settings, api:
     # The same code percent-encoded, as a careful client sends it, reaches the same dossier.
     assert _get(api, "/v1/ho-so/SXD%2F2026%2F000123", token).json()["ma_ho_so"] == sector
     assert _get(api, "/v1/ho-so/SXD/2026", token).status_code == 404
+
+
+def test_download_links_are_signed_for_the_public_s3_endpoint(settings: Settings,
+                                                               port_factory: Callable[[], int]) -> None:
+    """Downstream systems reach the object store as https://s3.tinh.example:9443 (a proxy in front of it): the
+    link names that host, and its signature holds there (checked by sending it to the real S3 server with the
+    public Host header, as the proxy would)."""
+    shas = load_dataset(settings)
+    token = _token(settings, "warehouse")
+    options = ApiOptions(port=port_factory(), link_ttl_s=120, s3_public_endpoint="https://s3.tinh.example:9443")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, options), host="127.0.0.1", port=options.port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "the API did not start"
+            time.sleep(0.05)
+        link = _get(f"http://127.0.0.1:{options.port}", f"/v1/ho-so/{D3}/giay-to/{shas['d3r']}/link", token)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert link.status_code == 200
+    url = urlsplit(link.json()["url"])
+    assert (url.scheme, url.netloc) == ("https", "s3.tinh.example:9443")
+    internal = f"{settings.s3_url()}{url.path}?{url.query}"
+    through_proxy = httpx.get(internal, headers={"Host": "s3.tinh.example:9443"}, timeout=10)
+    assert through_proxy.status_code == 200
+    assert through_proxy.content == b"%PDF-1.4 d3 result"
+    assert httpx.get(internal, timeout=10).status_code == 403  # signed for the public host, not the internal one
