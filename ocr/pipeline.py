@@ -6,8 +6,8 @@ a page's time is the Tesseract process and numpy/Pillow work that releases the G
 processes without starting any. (A process pool was tried first: its children re-import the caller's
 ``__main__``, which inside an Airflow task is the ``airflow`` entry point and crashes, and daemonic
 Celery workers may not start children at all.) PDFium is not thread-safe, so every PDFium call of a
-page runs under one lock. Each worker writes its page's searchable PDF to a scratch folder; the caller
-keeps only text and figures and merges the pages in order at the end.
+page runs under one lock. Each worker writes its page's image to a scratch folder and returns the
+page's text layer; the caller assembles the searchable PDF in page order at the end.
 
 One page, stage by stage (:func:`process_page`):
 
@@ -21,7 +21,8 @@ One page, stage by stage (:func:`process_page`):
    :data:`ORIENTATION_CHECK_BELOW`: upside down) is checked the same way after reading, read again
    upright and the better reading kept. Orientation detection costs about as much as reading a page,
    so upright pages that read well never pay for it;
-6. reading order rebuilt from the word boxes (:mod:`ocr.layout`).
+6. reading order rebuilt from the word boxes (:mod:`ocr.layout`); the searchable PDF's invisible text
+   layer is written from the same lines, so it copies out as ``text.txt`` reads (:mod:`ocr.overlay`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from pathlib import Path
 from PIL import Image
 
 from ocr import layout, preprocess, rasterise, searchable, tesseract, textlayer
-from ocr.models import MIME_JPEG, MIME_PDF, OcrOptions, OcrResult, PageResult
+from ocr.models import MIME_JPEG, MIME_PDF, OcrOptions, OcrResult, PageResult, Word
 from ocr.triage import inspect
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class _Reading:
     image: Image.Image  # the page as rasterised, turned by ``rotation``
     rotation: int
     skew: float
+    read_size: tuple[int, int]  # pixel size of the image Tesseract read (word boxes are in its pixels)
     recognition: tesseract.Recognition
     spans: list[tuple[int, int]]
     words: list[float]  # confidences of the words kept as text
@@ -128,7 +130,7 @@ def ocr_file(path: Path, out_dir: Path, *, options: OcrOptions | None = None) ->
         tasks = [PageTask(path, info.mime_type, i, options, Path(scratch)) for i in range(info.page_count)]
         outcomes = list(_run(tasks, options.worker_count(len(tasks))))
         pdf_path = out_dir / "searchable.pdf"
-        searchable.merge([o.part for o in outcomes], pdf_path)
+        searchable.assemble([o.part for o in outcomes], pdf_path)
     pages = [o.result for o in outcomes]
     text = "\f".join("\n".join(o.lines) for o in outcomes)
     text_path = out_dir / "text.txt"
@@ -184,7 +186,7 @@ def process_page(task: PageTask) -> PageOutcome:
         if lines is not None:
             result = PageResult(number, "text-layer", 0, 0.0, None, 100.0, False, time.monotonic() - started,
                                 words=sum(len(line.split()) for line in lines))
-            return PageOutcome(result, tuple(lines), searchable.PagePart(task.path, task.index))
+            return PageOutcome(result, tuple(lines), searchable.CopiedPage(task.path, task.index))
     original: bytes | None = None  # a scanned PDF page's own JPEG, shown as it is
     if task.mime_type == MIME_PDF:
         with PDFIUM_LOCK:
@@ -204,23 +206,23 @@ def process_page(task: PageTask) -> PageOutcome:
         raster = dataclasses.replace(
             raster, image=preprocess.flatten_sheet(raster.image, [(x * scale, y * scale) for x, y in corners]))
         gray, read_dpi = _for_recognition(raster.image, raster.dpi, options)
-    part_path = task.scratch / f"page-{number:05d}.pdf"
+    part_path = task.scratch / f"page-{number:05d}.jpg"
     if preprocess.is_blank(gray, read_dpi):
         display, display_dpi, jpeg = _display(task, raster, raster.image, 0, original, corners is not None)
-        with PDFIUM_LOCK:
-            searchable.write_page(part_path, display, display_dpi, None, jpeg=jpeg)
+        part = searchable.image_page(part_path, display, display_dpi, jpeg=jpeg)
         result = PageResult(number, "ocr", raster.rotation, 0.0, raster.scan_dpi, None, True,
                             time.monotonic() - started, warnings=tuple(warnings))
-        return PageOutcome(result, (), searchable.PagePart(part_path))
+        return PageOutcome(result, (), part)
     reading = _read_turned(raster.image, gray, raster.dpi, read_dpi, options)
     if reading.recognition.warning:
         warnings.append(reading.recognition.warning)
-    lines = layout.reading_order([line.words for line in reading.recognition.lines], reading.spans)
+    words = [tuple(_nfc(w) for w in line)
+             for line in layout.reading_order_words([line.words for line in reading.recognition.lines],
+                                                    reading.spans)]
     display, display_dpi, jpeg = _display(task, raster, reading.image, reading.rotation, original,
                                           corners is not None)
-    with PDFIUM_LOCK:
-        searchable.write_page(part_path, display, display_dpi, reading.recognition.pdf, skew=reading.skew,
-                              jpeg=jpeg)
+    part = searchable.image_page(part_path, display, display_dpi, lines=words, read_size=reading.read_size,
+                                 skew=reading.skew, jpeg=jpeg)
     result = PageResult(
         number=number,
         source="ocr",
@@ -234,8 +236,13 @@ def process_page(task: PageTask) -> PageOutcome:
         warnings=tuple(warnings),
         tesseract_seconds=reading.tesseract_seconds,
     )
-    return PageOutcome(result, tuple(unicodedata.normalize("NFC", line) for line in lines),
-                       searchable.PagePart(part_path))
+    return PageOutcome(result, tuple(layout.line_text(line) for line in words), part)
+
+
+def _nfc(word: Word) -> Word:
+    """The word with its text in Unicode NFC (what ``text.txt`` and the PDF text layer hold)."""
+    text = unicodedata.normalize("NFC", word.text)
+    return word if text == word.text else dataclasses.replace(word, text=text)
 
 
 def _display(task: PageTask, raster: rasterise.Raster, image: Image.Image, rotation: int,
@@ -270,8 +277,8 @@ def _read(image: Image.Image, gray: Image.Image, rotation: int, dpi: int, option
     recognition = tesseract.recognise(preprocess.to_image(ink), dpi, language=options.language,
                                       psm=options.psm, timeout_s=options.page_timeout_s)
     kept = layout.clean_lines([line.words for line in recognition.lines])
-    return _Reading(image, rotation, skew, recognition, spans, [w.confidence for line in kept for w in line],
-                    spent + recognition.seconds)
+    return _Reading(image, rotation, skew, gray.size, recognition, spans,
+                    [w.confidence for line in kept for w in line], spent + recognition.seconds)
 
 
 def _for_recognition(image: Image.Image, dpi: int, options: OcrOptions) -> tuple[Image.Image, int]:

@@ -275,8 +275,9 @@ def test_phone_photo_of_a_sheet_is_straightened_and_read(tmp_path: Path) -> None
 
 
 def test_tesseract_runs_once_per_page_single_threaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pytesseract starts one Tesseract per page that yields both the words and the text layer, with
-    ``OMP_THREAD_LIMIT=1`` even when the caller's environment asks for more threads."""
+    """pytesseract starts one Tesseract per page, asked for the words only (the searchable PDF's text
+    layer is sohoa's own), with ``OMP_THREAD_LIMIT=1`` even when the caller's environment asks for more
+    threads."""
     import pytesseract
 
     calls = tmp_path / "calls.log"
@@ -296,7 +297,8 @@ def test_tesseract_runs_once_per_page_single_threaded(tmp_path: Path, monkeypatc
     for line in recognitions:
         assert line.startswith("1 ")  # OMP_THREAD_LIMIT=1 reached the child
         assert "tessedit_create_tsv=1" in line
-        assert line.endswith(" pdf")  # the text layer comes from the same run
+        assert "textonly_pdf" not in line
+        assert not line.endswith(" pdf")  # no text-only PDF: Tesseract would spend time writing it for nothing
     assert DocFields.fake(56).ma_ho_so in result.text.split("\f")[1]
     assert fields.ma_ho_so in result.text.split("\f")[0]
     import pypdfium2 as pdfium
