@@ -187,21 +187,18 @@ def process_page(task: PageTask) -> PageOutcome:
             result = PageResult(number, "text-layer", 0, 0.0, None, 100.0, False, time.monotonic() - started,
                                 words=sum(len(line.split()) for line in lines))
             return PageOutcome(result, tuple(lines), searchable.CopiedPage(task.path, task.index))
-    original: bytes | None = None  # a scanned PDF page's own JPEG, shown as it is
+    original: rasterise.PageJpeg | None = None  # a scanned PDF page's own JPEG, shown as it is
     if task.mime_type == MIME_PDF:
         with PDFIUM_LOCK:
             original = rasterise.pdf_page_jpeg(task.path, task.index)
-    with PDFIUM_LOCK:
-        # With the original JPEG to show, only a reading copy is needed: render it at reading resolution.
-        raster = rasterise.load_page(task.path, task.mime_type, task.index, options,
-                                     max_dpi=options.recognition_dpi if original is not None else None)
+    # With the original JPEG to show, only a reading copy is needed: decode it at reading resolution.
+    raster = _load(task, original, options.recognition_dpi if original is not None else None, ink_gray=True)
     gray, read_dpi = _for_recognition(raster.image, raster.dpi, options)
     corners = preprocess.find_sheet(gray, read_dpi) if options.flatten_photos else None
     if corners is not None:
         if original is not None:  # the straightened sheet is what is shown: full resolution needed
+            raster = _load(task, original)
             original = None
-            with PDFIUM_LOCK:
-                raster = rasterise.load_page(task.path, task.mime_type, task.index, options)
         scale = raster.dpi / read_dpi
         raster = dataclasses.replace(
             raster, image=preprocess.flatten_sheet(raster.image, [(x * scale, y * scale) for x, y in corners]))
@@ -245,8 +242,21 @@ def _nfc(word: Word) -> Word:
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 
+def _load(task: PageTask, original: rasterise.PageJpeg | None, max_dpi: int | None = None,
+          ink_gray: bool = False) -> rasterise.Raster:
+    """The page's pixels: decoded from the scan's own JPEG when there is one (no PDFium, no lock needed),
+    else rendered or read from the file. ``ink_gray``: a JPEG is decoded straight to the recognition
+    grey (only ever shown through the original bytes, so its colours are not needed)."""
+    if original is not None:
+        raster = rasterise.jpeg_page(original, task.options, max_dpi=max_dpi, ink_gray=ink_gray)
+        if raster is not None:
+            return raster
+    with PDFIUM_LOCK:
+        return rasterise.load_page(task.path, task.mime_type, task.index, task.options, max_dpi=max_dpi)
+
+
 def _display(task: PageTask, raster: rasterise.Raster, image: Image.Image, rotation: int,
-             original: bytes | None, flattened: bool) -> tuple[Image.Image, int, Path | bytes | None]:
+             original: rasterise.PageJpeg | None, flattened: bool) -> tuple[Image.Image, int, Path | bytes | None]:
     """What the searchable PDF shows for a page: the image, its resolution, and JPEG bytes to embed as is.
 
     The scan's own JPEG (a JPEG file, or a scanned PDF page's image) is embedded unchanged whenever the
@@ -255,10 +265,9 @@ def _display(task: PageTask, raster: rasterise.Raster, image: Image.Image, rotat
     """
     if original is not None:
         if rotation == 0:
-            shown = Image.open(io.BytesIO(original))  # only its size is read; the bytes are embedded
-            return shown, raster.scan_dpi or raster.dpi, original
-        with PDFIUM_LOCK:
-            full = rasterise.load_page(task.path, task.mime_type, task.index, task.options)
+            shown = Image.open(io.BytesIO(original.data))  # only its size is read; the bytes are embedded
+            return shown, raster.scan_dpi or raster.dpi, original.data
+        full = _load(task, original)
         return full.image.transpose(_CLOCKWISE[rotation]), full.dpi, None
     untouched_jpeg = (task.mime_type == MIME_JPEG and not flattened and raster.rotation == 0 and rotation == 0
                       and raster.dpi == raster.scan_dpi and raster.image.mode in ("L", "RGB"))
@@ -272,8 +281,7 @@ def _read(image: Image.Image, gray: Image.Image, rotation: int, dpi: int, option
     ``spent`` is the Tesseract time already spent on the page (orientation, an earlier reading).
     """
     skew = preprocess.estimate_skew(gray, dpi, options.max_skew_deg) if options.deskew else 0.0
-    upright = preprocess.rotate(gray, -skew, preprocess.paper_colour(gray))
-    ink, spans = preprocess.remove_rules(preprocess.binarise(upright), dpi)
+    ink, spans = preprocess.remove_rules(preprocess.rotate_mask(preprocess.binarise(gray), -skew), dpi)
     recognition = tesseract.recognise(preprocess.to_image(ink), dpi, language=options.language,
                                       psm=options.psm, timeout_s=options.page_timeout_s)
     kept = layout.clean_lines([line.words for line in recognition.lines])
