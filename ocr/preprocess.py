@@ -46,7 +46,7 @@ def ink_gray(image: Image.Image) -> Image.Image:
     """Grey image in which coloured ink is light: the per-pixel maximum of R, G and B."""
     if image.mode == "L":
         return image
-    r, g, b = image.convert("RGB").split()
+    r, g, b = (image if image.mode == "RGB" else image.convert("RGB")).split()  # convert() would copy
     return ImageChops.lighter(ImageChops.lighter(r, g), b)
 
 
@@ -164,21 +164,6 @@ def rotate(image: Image.Image, angle: float, fill: tuple[int, ...] | int) -> Ima
     if abs(angle) < 0.01:
         return image
     return image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=fill)
-
-
-def rotate_mask(ink: U8, angle: float) -> U8:
-    """Turn an ink mask counter-clockwise by ``angle`` degrees, same size, exposed corners paper.
-
-    The page is binarised first and its 0/1 mask turned with nearest-neighbour sampling: six times
-    faster than a bilinear turn of the grey page, and a mask has no grey levels to interpolate (each
-    text line shifts by whole pixels every ~60 pixels along it at 1 degree, which Tesseract reads as well
-    as the smooth version: the benchmark's skewed pages read the same).
-    """
-    if abs(angle) < 0.01:
-        return ink
-    turned = Image.fromarray(ink).rotate(angle, resample=Image.Resampling.NEAREST, expand=False, fillcolor=0)
-    mask: U8 = np.asarray(turned)
-    return mask
 
 
 def binarise(gray: Image.Image) -> U8:
