@@ -130,20 +130,36 @@ def reading_order(lines: Sequence[Sequence[Word]], table_spans: Sequence[tuple[i
         table_spans: vertical extents ``(top, bottom)`` of ruled tables, in the same pixels as the words;
             a row inside one is a table row and never part of a side-by-side region.
     """
+    return [line_text(line) for line in reading_order_words(lines, table_spans)]
+
+
+def line_text(line: Sequence[Word]) -> str:
+    """The text of one reading-order line: its words joined by single spaces."""
+    return " ".join(w.text for w in line)
+
+
+def reading_order_words(
+    lines: Sequence[Sequence[Word]], table_spans: Sequence[tuple[int, int]] = ()
+) -> list[tuple[Word, ...]]:
+    """The words of a page, line by line, in the contract's reading order (boxes kept).
+
+    The same lines as :func:`reading_order`, as words rather than strings, so the searchable PDF's text
+    layer can be written in exactly the order of ``text.txt`` with every word on its printed place.
+    """
     segments = [seg for line in clean_lines(lines) for seg in split_segments(line)]
     rows = group_rows(segments)
     in_table = [_inside(row, table_spans) for row in rows]
-    out: list[str] = []
+    out: list[tuple[Word, ...]] = []
     i = 0
     while i < len(rows):
         region = None if in_table[i] else _side_by_side(rows, i, in_table)
         if region is None:
-            out.append(" ".join(seg.text for seg in rows[i]))
+            out.append(tuple(w for seg in rows[i] for w in seg.words))
             i += 1
             continue
         end, left, right = region
-        out.extend(seg.text for seg in left)
-        out.extend(seg.text for seg in right)
+        out.extend(seg.words for seg in left)
+        out.extend(seg.words for seg in right)
         i = end
     return out
 

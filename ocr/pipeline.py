@@ -6,8 +6,8 @@ a page's time is the Tesseract process and numpy/Pillow work that releases the G
 processes without starting any. (A process pool was tried first: its children re-import the caller's
 ``__main__``, which inside an Airflow task is the ``airflow`` entry point and crashes, and daemonic
 Celery workers may not start children at all.) PDFium is not thread-safe, so every PDFium call of a
-page runs under one lock. Each worker writes its page's searchable PDF to a scratch folder; the caller
-keeps only text and figures and merges the pages in order at the end.
+page runs under one lock. Each worker writes its page's image to a scratch folder and returns the
+page's text layer; the caller assembles the searchable PDF in page order at the end.
 
 One page, stage by stage (:func:`process_page`):
 
@@ -21,7 +21,8 @@ One page, stage by stage (:func:`process_page`):
    :data:`ORIENTATION_CHECK_BELOW`: upside down) is checked the same way after reading, read again
    upright and the better reading kept. Orientation detection costs about as much as reading a page,
    so upright pages that read well never pay for it;
-6. reading order rebuilt from the word boxes (:mod:`ocr.layout`).
+6. reading order rebuilt from the word boxes (:mod:`ocr.layout`); the searchable PDF's invisible text
+   layer is written from the same lines, so it copies out as ``text.txt`` reads (:mod:`ocr.overlay`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from pathlib import Path
 from PIL import Image
 
 from ocr import layout, preprocess, rasterise, searchable, tesseract, textlayer
-from ocr.models import MIME_JPEG, MIME_PDF, OcrOptions, OcrResult, PageResult
+from ocr.models import MIME_JPEG, MIME_PDF, OcrOptions, OcrResult, PageResult, Word
 from ocr.triage import inspect
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,12 @@ PDFIUM_LOCK = threading.RLock()
 
 ORIENTATION_CHECK_BELOW = 70.0
 """Mean word confidence under which a page is checked for being turned (upright print reads ~90+)."""
+MIN_DESKEW_DEG = 0.2
+"""Skew under which the page is read as it is: a 0.2 degree slope moves a 15 cm line by half a millimetre
+(a third of a 200 dpi line height), which Tesseract's own baseline fitting absorbs, and the bilinear
+turn of the grey page it saves is the costliest clean-up step left (70-85 ms of CPU per page). A
+nearest-sampling turn of the ink mask was tried instead and cost accuracy (0.51% -> 0.85% CER on the
+benchmark corpus, mostly on pages skewed by 0.6-2.5 degrees)."""
 _MIN_OSD_CONFIDENCE = 1.0
 _OSD_TIMEOUT_S = 30.0
 
@@ -89,6 +96,7 @@ class _Reading:
     image: Image.Image  # the page as rasterised, turned by ``rotation``
     rotation: int
     skew: float
+    read_size: tuple[int, int]  # pixel size of the image Tesseract read (word boxes are in its pixels)
     recognition: tesseract.Recognition
     spans: list[tuple[int, int]]
     words: list[float]  # confidences of the words kept as text
@@ -128,7 +136,7 @@ def ocr_file(path: Path, out_dir: Path, *, options: OcrOptions | None = None) ->
         tasks = [PageTask(path, info.mime_type, i, options, Path(scratch)) for i in range(info.page_count)]
         outcomes = list(_run(tasks, options.worker_count(len(tasks))))
         pdf_path = out_dir / "searchable.pdf"
-        searchable.merge([o.part for o in outcomes], pdf_path)
+        searchable.assemble([o.part for o in outcomes], pdf_path)
     pages = [o.result for o in outcomes]
     text = "\f".join("\n".join(o.lines) for o in outcomes)
     text_path = out_dir / "text.txt"
@@ -184,43 +192,40 @@ def process_page(task: PageTask) -> PageOutcome:
         if lines is not None:
             result = PageResult(number, "text-layer", 0, 0.0, None, 100.0, False, time.monotonic() - started,
                                 words=sum(len(line.split()) for line in lines))
-            return PageOutcome(result, tuple(lines), searchable.PagePart(task.path, task.index))
-    original: bytes | None = None  # a scanned PDF page's own JPEG, shown as it is
+            return PageOutcome(result, tuple(lines), searchable.CopiedPage(task.path, task.index))
+    original: rasterise.PageJpeg | None = None  # a scanned PDF page's own JPEG, shown as it is
     if task.mime_type == MIME_PDF:
         with PDFIUM_LOCK:
             original = rasterise.pdf_page_jpeg(task.path, task.index)
-    with PDFIUM_LOCK:
-        # With the original JPEG to show, only a reading copy is needed: render it at reading resolution.
-        raster = rasterise.load_page(task.path, task.mime_type, task.index, options,
-                                     max_dpi=options.recognition_dpi if original is not None else None)
+    # With the original JPEG to show, only a reading copy is needed: decode it at reading resolution.
+    raster = _load(task, original, options.recognition_dpi if original is not None else None, ink_gray=True)
     gray, read_dpi = _for_recognition(raster.image, raster.dpi, options)
     corners = preprocess.find_sheet(gray, read_dpi) if options.flatten_photos else None
     if corners is not None:
         if original is not None:  # the straightened sheet is what is shown: full resolution needed
+            raster = _load(task, original)
             original = None
-            with PDFIUM_LOCK:
-                raster = rasterise.load_page(task.path, task.mime_type, task.index, options)
         scale = raster.dpi / read_dpi
         raster = dataclasses.replace(
             raster, image=preprocess.flatten_sheet(raster.image, [(x * scale, y * scale) for x, y in corners]))
         gray, read_dpi = _for_recognition(raster.image, raster.dpi, options)
-    part_path = task.scratch / f"page-{number:05d}.pdf"
+    part_path = task.scratch / f"page-{number:05d}.jpg"
     if preprocess.is_blank(gray, read_dpi):
         display, display_dpi, jpeg = _display(task, raster, raster.image, 0, original, corners is not None)
-        with PDFIUM_LOCK:
-            searchable.write_page(part_path, display, display_dpi, None, jpeg=jpeg)
+        part = searchable.image_page(part_path, display, display_dpi, jpeg=jpeg)
         result = PageResult(number, "ocr", raster.rotation, 0.0, raster.scan_dpi, None, True,
                             time.monotonic() - started, warnings=tuple(warnings))
-        return PageOutcome(result, (), searchable.PagePart(part_path))
+        return PageOutcome(result, (), part)
     reading = _read_turned(raster.image, gray, raster.dpi, read_dpi, options)
     if reading.recognition.warning:
         warnings.append(reading.recognition.warning)
-    lines = layout.reading_order([line.words for line in reading.recognition.lines], reading.spans)
+    words = [tuple(_nfc(w) for w in line)
+             for line in layout.reading_order_words([line.words for line in reading.recognition.lines],
+                                                    reading.spans)]
     display, display_dpi, jpeg = _display(task, raster, reading.image, reading.rotation, original,
                                           corners is not None)
-    with PDFIUM_LOCK:
-        searchable.write_page(part_path, display, display_dpi, reading.recognition.pdf, skew=reading.skew,
-                              jpeg=jpeg)
+    part = searchable.image_page(part_path, display, display_dpi, lines=words, read_size=reading.read_size,
+                                 skew=reading.skew, jpeg=jpeg)
     result = PageResult(
         number=number,
         source="ocr",
@@ -234,12 +239,30 @@ def process_page(task: PageTask) -> PageOutcome:
         warnings=tuple(warnings),
         tesseract_seconds=reading.tesseract_seconds,
     )
-    return PageOutcome(result, tuple(unicodedata.normalize("NFC", line) for line in lines),
-                       searchable.PagePart(part_path))
+    return PageOutcome(result, tuple(layout.line_text(line) for line in words), part)
+
+
+def _nfc(word: Word) -> Word:
+    """The word with its text in Unicode NFC (what ``text.txt`` and the PDF text layer hold)."""
+    text = unicodedata.normalize("NFC", word.text)
+    return word if text == word.text else dataclasses.replace(word, text=text)
+
+
+def _load(task: PageTask, original: rasterise.PageJpeg | None, max_dpi: int | None = None,
+          ink_gray: bool = False) -> rasterise.Raster:
+    """The page's pixels: decoded from the scan's own JPEG when there is one (no PDFium, no lock needed),
+    else rendered or read from the file. ``ink_gray``: a JPEG is decoded straight to the recognition
+    grey (only ever shown through the original bytes, so its colours are not needed)."""
+    if original is not None:
+        raster = rasterise.jpeg_page(original, task.options, max_dpi=max_dpi, ink_gray=ink_gray)
+        if raster is not None:
+            return raster
+    with PDFIUM_LOCK:
+        return rasterise.load_page(task.path, task.mime_type, task.index, task.options, max_dpi=max_dpi)
 
 
 def _display(task: PageTask, raster: rasterise.Raster, image: Image.Image, rotation: int,
-             original: bytes | None, flattened: bool) -> tuple[Image.Image, int, Path | bytes | None]:
+             original: rasterise.PageJpeg | None, flattened: bool) -> tuple[Image.Image, int, Path | bytes | None]:
     """What the searchable PDF shows for a page: the image, its resolution, and JPEG bytes to embed as is.
 
     The scan's own JPEG (a JPEG file, or a scanned PDF page's image) is embedded unchanged whenever the
@@ -248,10 +271,9 @@ def _display(task: PageTask, raster: rasterise.Raster, image: Image.Image, rotat
     """
     if original is not None:
         if rotation == 0:
-            shown = Image.open(io.BytesIO(original))  # only its size is read; the bytes are embedded
-            return shown, raster.scan_dpi or raster.dpi, original
-        with PDFIUM_LOCK:
-            full = rasterise.load_page(task.path, task.mime_type, task.index, task.options)
+            shown = Image.open(io.BytesIO(original.data))  # only its size is read; the bytes are embedded
+            return shown, raster.scan_dpi or raster.dpi, original.data
+        full = _load(task, original)
         return full.image.transpose(_CLOCKWISE[rotation]), full.dpi, None
     untouched_jpeg = (task.mime_type == MIME_JPEG and not flattened and raster.rotation == 0 and rotation == 0
                       and raster.dpi == raster.scan_dpi and raster.image.mode in ("L", "RGB"))
@@ -265,13 +287,15 @@ def _read(image: Image.Image, gray: Image.Image, rotation: int, dpi: int, option
     ``spent`` is the Tesseract time already spent on the page (orientation, an earlier reading).
     """
     skew = preprocess.estimate_skew(gray, dpi, options.max_skew_deg) if options.deskew else 0.0
+    if abs(skew) < MIN_DESKEW_DEG:
+        skew = 0.0  # not worth a turn of the page (see MIN_DESKEW_DEG): reported as not corrected
     upright = preprocess.rotate(gray, -skew, preprocess.paper_colour(gray))
     ink, spans = preprocess.remove_rules(preprocess.binarise(upright), dpi)
     recognition = tesseract.recognise(preprocess.to_image(ink), dpi, language=options.language,
                                       psm=options.psm, timeout_s=options.page_timeout_s)
     kept = layout.clean_lines([line.words for line in recognition.lines])
-    return _Reading(image, rotation, skew, recognition, spans, [w.confidence for line in kept for w in line],
-                    spent + recognition.seconds)
+    return _Reading(image, rotation, skew, gray.size, recognition, spans,
+                    [w.confidence for line in kept for w in line], spent + recognition.seconds)
 
 
 def _for_recognition(image: Image.Image, dpi: int, options: OcrOptions) -> tuple[Image.Image, int]:

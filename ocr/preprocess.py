@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image, ImageChops
 
 U8 = NDArray[np.uint8]
 
@@ -46,7 +46,7 @@ def ink_gray(image: Image.Image) -> Image.Image:
     """Grey image in which coloured ink is light: the per-pixel maximum of R, G and B."""
     if image.mode == "L":
         return image
-    r, g, b = image.convert("RGB").split()
+    r, g, b = (image if image.mode == "RGB" else image.convert("RGB")).split()  # convert() would copy
     return ImageChops.lighter(ImageChops.lighter(r, g), b)
 
 
@@ -84,7 +84,11 @@ def otsu_threshold(gray: U8) -> int:
     On a uniform image there is no threshold to find; the function then returns one level below the
     image's single value (so nothing is ink) instead of dividing by zero.
     """
-    hist = np.bincount(gray.ravel(), minlength=256).astype(np.float64)
+    return _otsu(np.bincount(gray.ravel(), minlength=256).astype(np.float64))
+
+
+def _otsu(hist: NDArray[np.float64]) -> int:
+    """Otsu's threshold from a 256-bin histogram (see :func:`otsu_threshold`)."""
     total = hist.sum()
     if total == 0:
         return 0
@@ -166,14 +170,16 @@ def binarise(gray: Image.Image) -> U8:
     """Ink mask (1 for ink) by Otsu's threshold, cleaned by a 3x3 majority vote.
 
     The majority vote of a binary image is exactly the 3x3 median of the thresholded grey image (a
-    threshold commutes with a median), and a box filter computes it ten times faster than Pillow's
-    general median filter.
+    threshold commutes with a median). It is computed as two separable running sums of the 0/1 mask
+    in ``uint8`` (at most 9), ten times faster than Pillow's box blur of a 0/255 image; the histogram
+    comes from Pillow (four times faster than ``np.bincount`` on a page). Pixels outside the page
+    count as paper.
     """
-    arr = np.asarray(gray)
-    threshold = otsu_threshold(arr)
-    ink = Image.fromarray(np.where(arr <= threshold, 255, 0).astype(np.uint8))
-    votes = np.asarray(ink.filter(ImageFilter.BoxBlur(1)))
-    mask: U8 = (votes > 127).astype(np.uint8)
+    threshold = _otsu(np.asarray(gray.histogram(), dtype=np.float64))
+    ink = np.pad((np.asarray(gray) <= threshold).view(np.uint8), 1)
+    rows = ink[:, :-2] + ink[:, 1:-1] + ink[:, 2:]
+    votes = rows[:-2] + rows[1:-1] + rows[2:]
+    mask: U8 = (votes >= 5).view(np.uint8)
     return mask
 
 
@@ -223,29 +229,37 @@ def _spans(rows: NDArray[np.intp]) -> list[tuple[int, int]]:
 def _long_row_runs(ink: U8, length: int) -> NDArray[np.bool_]:
     """Pixels that belong to a run of at least ``length`` consecutive ink pixels along a row.
 
-    Two running sums, no per-row loop: ``full[k]`` marks the starts of windows ``[k, k + length)`` that
-    are all ink, and a pixel is part of a run if any window covering it is full. Only the rows that hold
-    a full window (rules are few) go through the second sum.
+    A morphological opening by a row of ``length`` pixels, by doubling: ANDing a mask with itself
+    shifted by 1, 2, 4... marks the starts of all-ink windows of 2, 4, 8... pixels, and two windows of
+    the largest power of two that fits cover any ``length`` (``full[k]``: ``[k, k + length)`` is all
+    ink). A pixel is part of a run if a full window covers it: the same doubling with OR, run only on
+    the rows that hold a full window (rules are few). About fifteen passes of boolean AND/OR, three
+    times faster than running sums in ``int32``.
     """
     mask = np.zeros(ink.shape, dtype=bool)
     width = ink.shape[1]
     if width < length:
         return mask
-    csum = np.cumsum(ink, axis=1, dtype=np.int32)
-    window = csum[:, length - 1 :].copy()  # ink in [k, k + length) for every start k
-    window[:, 1:] -= csum[:, : width - length]
-    full = window == length
+    windows = ink.astype(bool)
+    span = 1
+    while span * 2 <= length:
+        windows = windows[:, : windows.shape[1] - span] & windows[:, span:]
+        span *= 2
+    extra = length - span  # windows[:, k]: [k, k + span) all ink; two of them cover [k, k + length)
+    full = windows[:, : windows.shape[1] - extra] & windows[:, extra:] if extra else windows
     rows = np.flatnonzero(full.any(axis=1))
     if rows.size == 0:
         return mask
-    # Pixel j is covered when some start k in [j - length + 1, j] is full: a difference of running sums.
-    starts = np.zeros((rows.size, width + 1), dtype=np.int32)
-    starts[:, 1 : full.shape[1] + 1] = np.cumsum(full[rows], axis=1, dtype=np.int32)
-    starts[:, full.shape[1] + 1 :] = starts[:, full.shape[1] : full.shape[1] + 1]
-    upto = starts[:, 1:]  # full starts in [0, j]
-    before = np.zeros_like(upto)
-    before[:, length:] = starts[:, 1 : width + 1 - length]  # full starts in [0, j - length]
-    mask[rows] = (upto - before) > 0
+    covered = np.zeros((rows.size, width), dtype=bool)
+    covered[:, : full.shape[1]] = full[rows]
+    # Pixel j is covered when some start k in [j - length + 1, j] is full: OR of right shifts 0..length-1.
+    span = 1
+    while span * 2 <= length:
+        covered[:, span:] |= covered[:, :-span].copy()
+        span *= 2
+    if length > span:
+        covered[:, length - span :] |= covered[:, : width - (length - span)].copy()
+    mask[rows] = covered
     return mask
 
 

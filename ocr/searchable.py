@@ -1,13 +1,21 @@
 """Build the searchable PDF: each page's image with the recognised text invisible on top of it.
 
-A recognised page is rebuilt from two parts: the page image (the scan as it was, only turned upright by
-quarter turns if it lay sideways; a JPEG original is embedded byte for byte, anything else is
-JPEG-compressed) and Tesseract's text-only PDF page (the words in invisible render mode), laid over the
-image as a form XObject and turned back by the deskew angle so each word sits on its printed place. A
-born-digital page that kept its own text layer is copied unchanged from the original PDF.
+A recognised page is the page image (the scan as it was, only turned upright by quarter turns if it lay
+sideways; a JPEG original is embedded byte for byte, anything else is JPEG-compressed) with sohoa's own
+invisible text layer over it (:mod:`ocr.overlay`: the words of ``text.txt``, in its reading order, each
+on its printed place). A born-digital page that kept its own text layer is copied unchanged from the
+original PDF.
 
-Each page is written as its own small PDF by the worker that recognised it, and :func:`merge` joins
-them in order at the end, so no process holds a whole document's pages in memory.
+Work is split in two so the page workers never hold a PDF library's state:
+
+- :func:`image_page`, in the page's worker: writes the page's JPEG to the scratch folder (unless the
+  original JPEG file itself can be embedded) and the text layer's content-stream operators, and returns
+  an :class:`ImagePage` naming them;
+- :func:`assemble`, once at the end: builds the whole PDF with pikepdf (qpdf) in page order, one shared
+  font for every text layer, the JPEG bytes as they are (never decoded), and writes it atomically.
+
+PDFium is not used to write: it is not thread-safe (every call would have to hold the pipeline's lock)
+and it has no way to add a content stream of one's own.
 """
 
 from __future__ import annotations
@@ -20,115 +28,140 @@ from typing import Any
 
 from PIL import Image
 
+from ocr import overlay
+from ocr.models import Word
+
 _JPEG_QUALITY = 75
+_EMBEDDABLE_MODES = {"L": "/DeviceGray", "RGB": "/DeviceRGB"}  # JPEG modes shown as they are
 
 
 @dataclass(frozen=True)
-class PagePart:
-    """Where page ``index`` of the searchable PDF comes from: a one-page PDF, or the original's page."""
+class CopiedPage:
+    """Page ``index`` (0-based) of the original PDF ``path``, copied as it is (born-digital text)."""
 
-    pdf_path: Path
-    index: int = 0
+    path: Path
+    index: int
 
 
-def write_page(
-    path: Path,
+@dataclass(frozen=True)
+class ImagePage:
+    """A page shown as one JPEG covering it, with an optional invisible text layer.
+
+    Attributes:
+        jpeg: the JPEG file (the original image file, or a copy in the scratch folder).
+        width_px: the JPEG's width in pixels.
+        height_px: its height.
+        colour_space: ``/DeviceGray`` or ``/DeviceRGB``.
+        width_pt: the page's width in points (the scan's physical size).
+        height_pt: its height.
+        text: content-stream operators of the invisible text layer (``b""`` for none).
+    """
+
+    jpeg: Path
+    width_px: int
+    height_px: int
+    colour_space: str
+    width_pt: float
+    height_pt: float
+    text: bytes = b""
+
+
+PagePart = CopiedPage | ImagePage
+
+
+def image_page(
+    scratch: Path,
     display: Image.Image,
     dpi: int,
-    text_pdf: bytes | None,
     *,
+    lines: Sequence[Sequence[Word]] = (),
+    read_size: tuple[int, int] | None = None,
     skew: float = 0.0,
     jpeg: Path | bytes | None = None,
-) -> None:
-    """Write a one-page PDF: the page image with the text layer ``text_pdf`` (if any) over it.
+) -> ImagePage:
+    """Prepare one page of the searchable PDF: its JPEG and its text layer (runs in a page worker).
 
     Args:
-        path: where to write.
+        scratch: where to write the page's JPEG (a file name unique to the page, e.g. ``page-00001.jpg``).
         display: the page as scanned (upright; its size and ``dpi`` give the page size).
         dpi: resolution of ``display``.
-        text_pdf: Tesseract's text-only page, read from ``display`` turned by ``-skew``.
-        skew: degrees the text was deskewed by; the text layer is turned back by as much, so the scan is
-            shown untouched (no resampling) and the words still sit on their printed place.
+        lines: the page's words, line by line, in reading order (``text.txt``'s lines).
+        read_size: pixel size of the image the words were read from (``display`` turned by ``-skew``
+            and brought to the reading resolution); required when ``lines`` is not empty.
+        skew: degrees the page was deskewed by before reading; the text layer is turned back by as
+            much, so the scan is shown untouched and the words still sit on their printed place.
         jpeg: a JPEG file (or its bytes) holding exactly ``display``, embedded as is instead of
             re-encoding; ``display`` then only gives the size.
     """
-    import pypdfium2 as pdfium
-
     width_pt = display.width / dpi * 72
     height_pt = display.height / dpi * 72
-    out = pdfium.PdfDocument.new()
+    path, header = _jpeg(scratch, display, dpi, jpeg)
+    text = b""
+    if lines:
+        if read_size is None:
+            raise ValueError("read_size is required with a text layer")
+        placement = overlay.Placement(read_size[0], read_size[1], width_pt, height_pt, skew)
+        text = overlay.content(lines, placement)
+    return ImagePage(path, header.width, header.height, _EMBEDDABLE_MODES[header.mode], width_pt, height_pt, text)
+
+
+def _jpeg(scratch: Path, display: Image.Image, dpi: int, jpeg: Path | bytes | None) -> tuple[Path, Image.Image]:
+    """The JPEG file to embed and its header (an unloaded image: size and mode only)."""
+    if jpeg is not None:
+        with Image.open(io.BytesIO(jpeg) if isinstance(jpeg, bytes) else jpeg) as header:
+            embeddable = header.format == "JPEG" and header.mode in _EMBEDDABLE_MODES
+        if embeddable:  # CMYK and other JPEGs are re-encoded below: readers disagree on how to show them
+            if isinstance(jpeg, bytes):
+                scratch.write_bytes(jpeg)
+                jpeg = scratch
+            return jpeg, header
+    shown = display if display.mode in _EMBEDDABLE_MODES else display.convert("RGB")
+    shown.save(scratch, "JPEG", quality=_JPEG_QUALITY, dpi=(dpi, dpi))
+    return scratch, shown
+
+
+def assemble(parts: Sequence[PagePart], destination: Path) -> None:
+    """Write the searchable PDF: the pages in order (written whole, then renamed into place)."""
+    import pikepdf
+
+    out = pikepdf.new()
+    originals: dict[Path, pikepdf.Pdf] = {}
     try:
-        page = out.new_page(width_pt, height_pt)
-        image = pdfium.PdfImage.new(out)
-        if jpeg is not None:
-            image.load_jpeg(io.BytesIO(jpeg) if isinstance(jpeg, bytes) else jpeg, pages=[page], inline=False,
-                            autoclose=True)
-        else:
-            buffer = io.BytesIO()
-            display.convert("L" if display.mode == "L" else "RGB").save(
-                buffer, "JPEG", quality=_JPEG_QUALITY, dpi=(dpi, dpi)
-            )
-            buffer.seek(0)
-            image.load_jpeg(buffer, pages=[page], inline=False, autoclose=True)
-        image.set_matrix(pdfium.PdfMatrix().scale(width_pt, height_pt))
-        page.insert_obj(image)
-        if text_pdf:
-            page.insert_obj(_text_layer(out, text_pdf, width_pt, height_pt, skew))
-        page.gen_content()
-        page.close()
-        out.save(path)
-    finally:
-        out.close()
-
-
-def _text_layer(out: Any, text_pdf: bytes, width_pt: float, height_pt: float, skew: float) -> Any:
-    """Tesseract's text page as a form object of ``out``, fitted and turned onto the scan."""
-    import pypdfium2 as pdfium
-
-    text_doc = pdfium.PdfDocument(text_pdf)
-    try:
-        text_page = text_doc[0]
-        tw, th = text_page.get_size()
-        text_page.close()
-        layer = text_doc.page_as_xobject(0, out).as_pageobject()
-    finally:
-        text_doc.close()
-    cx, cy = width_pt / 2, height_pt / 2
-    # Same size as the scan up to rounding; then turn counter-clockwise by the skew about the centre
-    # (the page was turned clockwise by it to be read).
-    matrix = (
-        pdfium.PdfMatrix()
-        .scale(width_pt / tw, height_pt / th)
-        .translate(-cx, -cy)
-        .rotate(skew, ccw=True)
-        .translate(cx, cy)
-    )
-    layer.transform(matrix)
-    return layer
-
-
-def merge(parts: Sequence[PagePart], destination: Path) -> None:
-    """Join the pages in order into ``destination`` (written whole, then renamed into place)."""
-    import pypdfium2 as pdfium
-
-    out = pdfium.PdfDocument.new()
-    opened: dict[Path, pdfium.PdfDocument] = {}
-    try:
+        font: Any = None
         for part in parts:
-            src = opened.get(part.pdf_path)
-            if src is None:
-                src = opened[part.pdf_path] = pdfium.PdfDocument(part.pdf_path)
-            out.import_pages(src, [part.index])
-            if part.index == 0 and len(src) == 1:
-                src.close()
-                del opened[part.pdf_path]
+            if isinstance(part, CopiedPage):
+                src = originals.get(part.path)
+                if src is None:
+                    src = originals[part.path] = pikepdf.open(part.path)
+                out.pages.append(src.pages[part.index])
+                continue
+            if part.text and font is None:
+                font = overlay.add_font(out)
+            out.pages.append(pikepdf.Page(_image_page(out, part, font)))
         partial = destination.with_name(destination.name + ".part")
         out.save(partial)
         partial.replace(destination)
     finally:
-        for src in opened.values():
-            src.close()
         out.close()
+        for src in originals.values():
+            src.close()
+
+
+def _image_page(out: Any, part: ImagePage, font: Any) -> Any:
+    from pikepdf import Array, Dictionary, Name, Stream
+
+    image = Stream(out, part.jpeg.read_bytes(), Type=Name.XObject, Subtype=Name.Image, Width=part.width_px,
+                   Height=part.height_px, ColorSpace=Name(part.colour_space), BitsPerComponent=8,
+                   Filter=Name.DCTDecode)
+    resources = Dictionary(XObject=Dictionary(Im0=image))
+    drawing = f"q {part.width_pt:.4f} 0 0 {part.height_pt:.4f} 0 0 cm /Im0 Do Q\n".encode("ascii")
+    if part.text:
+        resources.Font = Dictionary({"/" + overlay.FONT_NAME: font})
+        drawing += part.text
+    return out.make_indirect(Dictionary(
+        Type=Name.Page, MediaBox=Array([0, 0, part.width_pt, part.height_pt]), Resources=resources,
+        Contents=Stream(out, drawing),
+    ))
 
 
 def convert_to_pdfa(path: Path) -> str | None:

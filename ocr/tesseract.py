@@ -9,11 +9,11 @@ It owns the rules every call follows:
   once when it overrides a different value);
 - a timeout per page: a page Tesseract cannot finish in time is killed (pytesseract terminates the
   process) and comes back empty, with a warning, instead of holding the whole document;
-- one recognition pass per page produces both the words (TSV, with confidences) and the invisible text
-  layer of the searchable PDF (``textonly_pdf``): :func:`pytesseract.pytesseract.run_tesseract` is asked for both
-  outputs of the same run (``tessedit_create_tsv`` plus the ``pdf`` config), never Tesseract twice.
-  The page image is written by this module (fast PNG, resolution recorded) and passed by name, so
-  pytesseract does not re-encode it.
+- one recognition pass per page produces the words with their boxes and confidences (TSV only:
+  ``tessedit_create_tsv`` through :func:`pytesseract.pytesseract.run_tesseract`). The searchable
+  PDF's text layer is written by :mod:`ocr.overlay` from these words in sohoa's reading order, so
+  Tesseract is not asked for its own text-only PDF. The page image is written by this module (fast
+  PNG, resolution recorded) and passed by name, so pytesseract does not re-encode it.
 
 Each :class:`Recognition` also carries the wall time of its Tesseract process, which the benchmark uses
 to report the share of time sohoa spends outside Tesseract.
@@ -73,14 +73,11 @@ class Recognition:
 
     Attributes:
         lines: printed lines in Tesseract's reading order.
-        pdf: a one-page PDF with the invisible text layer only (no image), sized for the image at the
-            given dpi; ``None`` when not asked for or when the page timed out.
         warning: why the page is empty when it should not be (a timeout, a crash), else ``None``.
         seconds: wall time of the Tesseract process (0 when it did not run).
     """
 
     lines: tuple[Line, ...]
-    pdf: bytes | None
     warning: str | None = None
     seconds: float = 0.0
 
@@ -124,7 +121,17 @@ def check_installed(language: str, need_osd: bool = False) -> str:
 
 
 def _save_page(image: Image.Image, folder: Path, dpi: int) -> Path:
-    """The page as a PNG Tesseract reads quickly (light compression), its resolution recorded."""
+    """The page as a file Tesseract reads quickly.
+
+    A bilevel page (what the pipeline sends) is written as raw PBM: no compression to spend time on
+    either side (half the time of a fast PNG to write, and Leptonica reads it with a copy), 1 bit per
+    pixel (a 200 dpi A4 page is 0.5 MB). PBM records no resolution: Tesseract gets it from ``--dpi``.
+    Anything else goes as a lightly compressed PNG with its resolution recorded.
+    """
+    if image.mode == "1":
+        source = folder / "page.pbm"
+        image.save(source, "PPM")
+        return source
     source = folder / "page.png"
     image.save(source, dpi=(dpi, dpi), compress_level=1)
     return source
@@ -144,9 +151,8 @@ def recognise(
     language: str = "vie",
     psm: int = 3,
     timeout_s: float = 120.0,
-    want_pdf: bool = True,
 ) -> Recognition:
-    """Read one page: words with confidences and, from the same run, the invisible text-layer page.
+    """Read one page: its words with their boxes and confidences.
 
     Args:
         image: the cleaned page (``L`` or ``1``; black text on white).
@@ -154,43 +160,39 @@ def recognise(
         language: Tesseract language(s).
         psm: page segmentation mode.
         timeout_s: seconds before the page is given up (it then comes back empty, with a warning).
-        want_pdf: also produce the invisible text layer.
 
     Raises:
         MissingDependency: when Tesseract or the language data is missing.
     """
     single_threaded()
     config = f"--psm {psm} --dpi {dpi} -c tessedit_create_tsv=1"
-    if want_pdf:
-        config += " -c textonly_pdf=1"
     with tempfile.TemporaryDirectory(prefix="ocr-page-") as tmp:
         source = _save_page(image, Path(tmp), dpi)
         base = Path(tmp) / "out"
         started = time.monotonic()
         try:
-            # "pdf" is a Tesseract config file name (the PDF renderer); the TSV comes from the -c flag.
-            pytesseract.pytesseract.run_tesseract(str(source), str(base), "pdf" if want_pdf else "", language,
-                                      config=config, timeout=timeout_s)
+            # No extension: Tesseract writes only the renderers the config asks for (the TSV).
+            pytesseract.pytesseract.run_tesseract(str(source), str(base), "", language, config=config,
+                                                  timeout=timeout_s)
         except pytesseract.TesseractNotFoundError as exc:
             raise MissingDependency("", "Tesseract OCR is not installed", f"install it with: {APT_INSTALL}") from exc
         except pytesseract.TesseractError as exc:
             missing = _missing_language(exc, language)
             if missing is not None:
                 raise missing from exc
-            return Recognition((), None, f"Tesseract failed on the page (exit {exc.status}); page left empty",
+            return Recognition((), f"Tesseract failed on the page (exit {exc.status}); page left empty",
                                time.monotonic() - started)
         except RuntimeError as exc:  # pytesseract's timeout (TesseractError, a subclass, is above)
             if str(exc) != _TIMEOUT_MESSAGE:
                 raise
-            return Recognition((), None, f"Tesseract did not finish within {timeout_s:g} s; page left empty",
+            return Recognition((), f"Tesseract did not finish within {timeout_s:g} s; page left empty",
                                time.monotonic() - started)
         seconds = time.monotonic() - started
-        tsv_path, pdf_path = base.with_suffix(".tsv"), base.with_suffix(".pdf")
+        tsv_path = base.with_suffix(".tsv")
         if not tsv_path.exists():
-            return Recognition((), None, "Tesseract wrote no result for the page; page left empty", seconds)
+            return Recognition((), "Tesseract wrote no result for the page; page left empty", seconds)
         lines = parse_tsv(tsv_path.read_text(encoding="utf-8", errors="replace"))
-        pdf = pdf_path.read_bytes() if want_pdf and pdf_path.exists() else None
-    return Recognition(lines, pdf, None, seconds)
+    return Recognition(lines, None, seconds)
 
 
 def detect_orientation(image: Image.Image, dpi: int, *, timeout_s: float = 30.0) -> Orientation | None:

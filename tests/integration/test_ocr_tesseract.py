@@ -151,6 +151,38 @@ def test_searchable_pdf_can_be_searched(scans: dict[str, Scan], fmt: str) -> Non
         doc.close()
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_searchable_pdf_text_layer_copies_out_as_text_txt(scans: dict[str, Scan], fmt: str) -> None:
+    """The invisible layer holds text.txt's words in text.txt's reading order (whitespace aside), NFC,
+    and every word lies on the page."""
+    import pdfplumber
+
+    scan = scans[fmt]
+    with pdfplumber.open(scan.out / "searchable.pdf") as pdf:
+        for page, text in zip(pdf.pages, scan.result.text.split("\f"), strict=True):
+            layer = unicodedata.normalize("NFC", page.extract_text(use_text_flow=True) or "")
+            assert " ".join(layer.split()) == " ".join(text.split())
+            for word in page.extract_words():
+                assert 0 <= word["x0"] < word["x1"] <= page.width
+                assert 0 <= word["top"] < word["bottom"] <= page.height
+
+
+def test_searchable_pdf_words_sit_where_they_are_printed(scans: dict[str, Scan]) -> None:
+    """The agency (left column) and the motto (right column) share a printed row: in the layer they are
+    far apart in reading order, yet side by side on the page, as printed."""
+    import pdfplumber
+
+    with pdfplumber.open(scans["pdf"].out / "searchable.pdf") as pdf:
+        words = pdf.pages[0].extract_words(use_text_flow=True)
+        height = float(pdf.pages[0].height)
+    texts = [w["text"] for w in words]
+    agency, motto = words[texts.index("UBND")], words[texts.index("CỘNG")]
+    assert texts.index("UBND") < texts.index("Số:") < texts.index("CỘNG")  # reading order: left block first
+    assert abs(agency["top"] - motto["top"]) < 6  # same printed row (points; the page is skewed < 1 degree)
+    assert agency["x1"] < motto["x0"]
+    assert agency["top"] < 0.15 * height  # the header is at the top of the page
+
+
 def test_header_is_read_left_block_first(scans: dict[str, Scan]) -> None:
     lines = scans["pdf"].result.text.split("\f")[0].splitlines()
     number = next(i for i, line in enumerate(lines) if line.startswith("Số:"))
@@ -275,8 +307,9 @@ def test_phone_photo_of_a_sheet_is_straightened_and_read(tmp_path: Path) -> None
 
 
 def test_tesseract_runs_once_per_page_single_threaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pytesseract starts one Tesseract per page that yields both the words and the text layer, with
-    ``OMP_THREAD_LIMIT=1`` even when the caller's environment asks for more threads."""
+    """pytesseract starts one Tesseract per page, asked for the words only (the searchable PDF's text
+    layer is sohoa's own), with ``OMP_THREAD_LIMIT=1`` even when the caller's environment asks for more
+    threads."""
     import pytesseract
 
     calls = tmp_path / "calls.log"
@@ -296,7 +329,8 @@ def test_tesseract_runs_once_per_page_single_threaded(tmp_path: Path, monkeypatc
     for line in recognitions:
         assert line.startswith("1 ")  # OMP_THREAD_LIMIT=1 reached the child
         assert "tessedit_create_tsv=1" in line
-        assert line.endswith(" pdf")  # the text layer comes from the same run
+        assert "textonly_pdf" not in line
+        assert not line.endswith(" pdf")  # no text-only PDF: Tesseract would spend time writing it for nothing
     assert DocFields.fake(56).ma_ho_so in result.text.split("\f")[1]
     assert fields.ma_ho_so in result.text.split("\f")[0]
     import pypdfium2 as pdfium

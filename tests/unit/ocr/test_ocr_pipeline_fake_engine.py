@@ -40,10 +40,10 @@ class FakeEngine:
         if image.width == self.slow_width:
             time.sleep(0.6)
         if call == self.give_up_on_call:
-            return tesseract.Recognition((), None, "Tesseract did not finish within 1 s; page left empty", 1.0)
+            return tesseract.Recognition((), "Tesseract did not finish within 1 s; page left empty", 1.0)
         words = tuple(Word(text, 96.0, 100 + 120 * i, 100, 100, 30)
                       for i, text in enumerate(f"trang số {call} rộng {image.width}".split()))
-        return tesseract.Recognition((tesseract.Line(1, 1, words),), None, None, 0.25)
+        return tesseract.Recognition((tesseract.Line(1, 1, words),), None, 0.25)
 
 
 @pytest.fixture
