@@ -97,7 +97,8 @@ def main() -> int:
             "SOHOA_S3_ACCESS_KEY": "bench", "SOHOA_S3_SECRET_KEY": "bench-secret-key-123",
             "SOHOA_PSEUDONYM_KEY": "bench", "SOHOA_AIRFLOW_URL": "http://127.0.0.1:9",
             "SOHOA_PORTAL_PORT": str(portal_port)})
-        record = processes.spawn(home, "portal", [str(Path(sys.executable).parent / "sohoa"), "portal"], env=portal_env)
+        sohoa = str(Path(sys.executable).parent / "sohoa")
+        record = processes.spawn(home, "portal", [sohoa, "portal"], env=portal_env)
         processes.wait_until(lambda: processes.port_open("127.0.0.1", portal_port), what="portal", timeout_s=60)
         return measure(settings, args, f"http://127.0.0.1:{portal_port}", record.pid)
     finally:
@@ -139,8 +140,13 @@ def sign_in(http: httpx.Client, user: str) -> str:
 def officer(base: str, i: int, files: list[bytes], latencies: list[float], errors: list[str],
             start: threading.Barrier) -> None:
     with httpx.Client(base_url=base, follow_redirects=False, timeout=120) as http:
-        token = sign_in(http, f"can.bo.{i}")
-        start.wait()
+        try:
+            token = sign_in(http, f"can.bo.{i}")
+            start.wait()
+        except (AssertionError, AttributeError, httpx.HTTPError, threading.BrokenBarrierError) as exc:
+            errors.append(f"officer {i}: sign-in failed ({type(exc).__name__})")
+            start.abort()
+            return
         opened = http.post("/uploads", data={"target": "dossier", "ma_ho_so": code(i), "csrf_token": token})
         if opened.status_code != 201:
             errors.append(f"officer {i}: open {opened.status_code}")
@@ -207,7 +213,13 @@ def measure(settings: Settings, args: argparse.Namespace, base: str, portal_pid:
                for i in range(args.clients)]
     for t in threads:
         t.start()
-    barrier.wait()  # everyone signed in: the clock measures the uploads only
+    try:
+        barrier.wait(timeout=600)  # everyone signed in: the clock measures the uploads only
+    except threading.BrokenBarrierError:
+        for t in threads:
+            t.join()
+        print("FAILED: " + "; ".join(errors or ["the officers did not all sign in within 10 minutes"]))
+        return 1
     started = time.perf_counter()
     for t in threads:
         t.join()

@@ -26,7 +26,6 @@ import base64
 import binascii
 import hashlib
 import json
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -36,13 +35,13 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg2 import pool as pg_pool
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from sohoa.api.tokens import Token, authenticate
 from sohoa.config import Settings
 from sohoa.db.connection import Connection
+from sohoa.db.pool import WaitingPool
 from sohoa.publish import contract
 from sohoa.publish.options import ApiOptions
 from sohoa.storage import s3
@@ -110,12 +109,10 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
     """The API over ``settings``' database and S3 store."""
     options = options or ApiOptions()
     state: dict[str, Any] = {}
-    # The pool raises when exhausted; the semaphore makes a request wait for a connection instead.
-    slots = threading.BoundedSemaphore(POOL_SIZE)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        state["pool"] = pg_pool.ThreadedConnectionPool(1, POOL_SIZE, settings.dsn(), application_name="sohoa-api")
+        state["pool"] = WaitingPool(settings.dsn(), POOL_SIZE, application_name="sohoa-api")
         state["s3"] = s3.make_presigning_client(settings, options.s3_public_endpoint)
         try:
             yield
@@ -127,14 +124,9 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
 
     @contextmanager
     def db() -> Iterator[Connection]:
-        pool: pg_pool.ThreadedConnectionPool = state["pool"]
-        with slots:
-            conn = pool.getconn()
-            try:
-                with conn:
-                    yield conn
-            finally:
-                pool.putconn(conn)
+        pool: WaitingPool = state["pool"]
+        with pool.connection() as conn:
+            yield conn
 
     @app.middleware("http")
     async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

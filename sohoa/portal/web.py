@@ -25,16 +25,18 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from minio import Minio
-from psycopg2.pool import ThreadedConnectionPool
 
 from sohoa.config import Settings
 from sohoa.db.connection import Connection
+from sohoa.db.pool import WaitingPool
 from sohoa.portal import sessions
 from sohoa.portal.dossiers import CHANNEL_VI, STATUS_EN, STATUS_VI
 from sohoa.portal.i18n import FIELD_LABEL_KEYS, LANGUAGES, translator
 from sohoa.portal.sessions import Session
 from sohoa.portal.settings import PortalSettings
 from sohoa.portal.users import User
+
+POOL_SIZE = 12  # database connections of one portal process; more requests wait for one
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +83,18 @@ class PortalContext:
     trigger: Callable[[], None]
     background: ThreadPoolExecutor
     nav: list[NavItem] = field(default_factory=list)
-    _pool: ThreadedConnectionPool | None = None
+    _pool: WaitingPool | None = None
     _pool_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
-    def pool(self) -> ThreadedConnectionPool:
-        """Opened on first use, so building the app (e.g. when Airflow loads the plugin) needs no database."""
+    def pool(self) -> WaitingPool:
+        """Opened on first use, so building the app (e.g. when Airflow loads the plugin) needs no database.
+
+        Requests beyond its size wait for a connection (fifty officers uploading at once, bench/
+        portal_upload_load.py) instead of failing."""
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadedConnectionPool(1, 12, self.settings.dsn(), application_name="sohoa-portal")
+                self._pool = WaitingPool(self.settings.dsn(), POOL_SIZE, application_name="sohoa-portal")
             return self._pool
 
     def close(self) -> None:
@@ -101,12 +106,8 @@ class PortalContext:
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
-        conn = self.pool.getconn()
-        try:
-            with conn:
-                yield conn
-        finally:
-            self.pool.putconn(conn)
+        with self.pool.connection() as conn:
+            yield conn
 
 
 def context(request: Request) -> PortalContext:
