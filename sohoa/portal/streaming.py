@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import queue
 import tempfile
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -22,6 +22,14 @@ from minio import Minio
 
 PART_SIZE = 5 * 1024 * 1024  # S3's smallest multipart part: the memory one upload holds
 _END = b""
+# The minio writers run in threads of their own. They used to share asyncio's default executor (cpu + 4
+# threads) with the puts that feed them: from the seventh concurrent upload on, writers held every thread
+# while waiting for chunks that could only be put by a thread, and the uploads hung (bench/
+# portal_upload_load.py, fifty officers). Now the event loop feeds the queues without any thread, and an
+# upload beyond MAX_WRITERS only waits for a writer to finish.
+MAX_WRITERS = 32
+_WRITERS = ThreadPoolExecutor(max_workers=MAX_WRITERS, thread_name_prefix="sohoa-s3-writer")
+_POLL_S = 0.005
 
 
 class TooLargeUpload(Exception):
@@ -67,21 +75,22 @@ async def stream_to_object(client: Minio, bucket: str, key: str, chunks: AsyncIt
     """Upload the chunks (after ``first``) as object ``key``; return its size. Raises TooLargeUpload."""
     reader = QueueReader()
     loop = asyncio.get_running_loop()
-    writer = loop.run_in_executor(None, lambda: client.put_object(
+    writer = loop.run_in_executor(_WRITERS, lambda: client.put_object(
         bucket, key, cast(BinaryIO, reader), -1, content_type=content_type, part_size=PART_SIZE,
         num_parallel_uploads=1))
 
     async def offer(item: bytes | BaseException) -> None:
-        # A bounded put that notices when the writer has stopped (S3 unreachable): never blocks forever.
+        # A bounded put from the event loop, no thread needed; it notices when the writer has stopped (S3
+        # unreachable), so it never waits forever.
         while True:
             if writer.done():
                 writer.result()  # raises the writer's error
                 return
             try:
-                await loop.run_in_executor(None, functools.partial(reader.chunks.put, item, timeout=0.5))
+                reader.chunks.put_nowait(item)
                 return
             except queue.Full:
-                continue
+                await asyncio.sleep(_POLL_S)
 
     total = 0
     try:

@@ -245,3 +245,44 @@ def test_the_same_scan_twice_is_one_document_and_the_officer_sees_the_duplicate(
     assert [f["fate"] for f in fates] == ["ocr_done", "duplicate"]
     assert "duplicate of document" in fates[1]["reason"]
     assert portal.query("SELECT count(*) FROM sohoa.document WHERE ma_ho_so = %s", CODE) == [(1,)]
+
+
+def test_many_officers_uploading_at_once_all_land(portal: Portal, port_factory) -> None:
+    """More concurrent uploads than the server has threads (the writers once shared asyncio's small default
+    executor with the code that feeds them, and the seventh concurrent upload hung them all): every file lands
+    whole. bench/portal_upload_load.py measures the same with fifty officers."""
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from portal_testkit import served
+
+    from sohoa.portal import create_app
+    from sohoa.portal.streaming import PART_SIZE
+
+    officers = 16
+    for i in range(officers):
+        portal.add_user(f"can.bo.{i}", "can_bo", AGENCY_A)
+    limits = portal.portal_settings.model_copy(update={"max_file_bytes": 64 * 1024 * 1024})
+    app = create_app(portal.settings, limits, trigger=portal.trigger)
+    body = b"%PDF-1.4\n" + bytes(range(256)) * ((PART_SIZE + 300_000) // 256)  # more than one multipart part
+
+    def officer(i: int, url: str) -> int:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            page = http.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            http.post("/login", data={"username": f"can.bo.{i}", "password": "mat-khau-2026", "csrf_token": token})
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
+                             http.get("/upload").text).group(1)
+            upload_id = http.post("/uploads", data={"target": "dossier", "ma_ho_so": CODE, "csrf_token": csrf}
+                                  ).json()["id"]
+            response = http.put(f"/uploads/{upload_id}/files", content=body + str(i).encode(),
+                                headers={"X-CSRF-Token": csrf, "X-File-Name": f"scan-{i}.pdf"})
+            return response.status_code
+
+    with served(app, port_factory()) as url, ThreadPoolExecutor(officers) as pool:
+        statuses = list(pool.map(lambda i: officer(i, url), range(officers)))
+    assert statuses == [201] * officers
+    client = s3.make_client(portal.settings)
+    contents = sorted(s3.get_bytes(client, portal.settings.bucket_landing, k) for k in portal.landing_keys())
+    assert contents == sorted(body + str(i).encode() for i in range(officers))
