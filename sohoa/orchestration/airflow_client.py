@@ -112,6 +112,11 @@ class AirflowClient:
         return counts
 
 
+    def has_active_run(self, dag_id: str) -> bool:
+        """Whether the DAG has a queued or running run (at max_active_runs, the scheduler makes no new run)."""
+        body = self._get(f"/dags/{dag_id}/dagRuns", state=["queued", "running"], limit=1) or {}
+        return bool(body.get("total_entries") or body.get("dag_runs"))
+
     def asset_consumers(self, dag_id: str) -> list[str]:
         """DAGs scheduled on the assets that ``dag_id`` produces (they run when it emits them)."""
         body = self._get("/assets", limit=1000) or {}
@@ -170,7 +175,14 @@ def follow_chain(client: AirflowClient, first: RunOutcome, *, timeout_s: float, 
         appear_by = time.monotonic() + appear_s
         while True:
             started = client.runs_started_by(parent.dag_id, parent.run_id)
-            if {d for d, _ in started} >= expected or time.monotonic() > appear_by:
+            missing = expected - {d for d, _ in started}
+            if not missing or time.monotonic() > deadline:
+                break
+            # A consumer at max_active_runs (e.g. sohoa_kpi's nightly run going on) gets its asset-triggered
+            # run only when that run ends: keep waiting while one is active, then appear_s more.
+            if any(client.has_active_run(d) for d in missing):
+                appear_by = max(appear_by, time.monotonic() + appear_s)
+            elif time.monotonic() > appear_by:
                 break
             time.sleep(2)
         for dag_id, run_id in started:
