@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 RUN := uv run --frozen
 
-.PHONY: bootstrap demo test test-unit up down status lint audit chaos
+.PHONY: bootstrap demo test test-unit test-heavy up down status lint audit chaos
 
 bootstrap:  ## system packages, uv and the locked environment
 	@infra/bootstrap.sh
@@ -16,6 +16,9 @@ test: bootstrap  ## the whole suite: unit, integration (real PostgreSQL, S3, Tes
 
 chaos: bootstrap  ## fault injection: S3 server killed, PostgreSQL restarted, OCR worker killed, disk full
 	@$(RUN) pytest tests/chaos -m chaos -s
+
+test-heavy: bootstrap  ## the end-to-end runs of many minutes: CeleryExecutor with two workers, hostile files via Airflow
+	@$(RUN) pytest -m heavy
 
 test-unit: bootstrap
 	@$(RUN) pytest tests/unit tests/dags

@@ -32,7 +32,8 @@ from sohoa.storage import s3
 
 # Start-up of six Airflow processes plus the ingestion chain (the scheduled run the DAG starts with, then the
 # triggered one and the DAGs they set off): longer than the suite's 600 s default on a busy 2-core machine.
-pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow, pytest.mark.heavy,
+              pytest.mark.timeout(2400)]
 
 REDIS_URL = os.environ.get("SOHOA_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 AGENCY = "000.00.32.H19"

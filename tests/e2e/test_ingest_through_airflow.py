@@ -186,6 +186,7 @@ def _tables(settings: Settings) -> dict[str, list[tuple[object, ...]]]:
     return out
 
 
+@pytest.mark.heavy  # make test-heavy; the whole corpus runs in tests/integration/test_hostile_documents.py
 @pytest.mark.timeout(1800)  # two chains of up to 900 and 600 s: a hang fails, a loaded machine does not
 def test_hostile_files_are_accounted_for_file_by_file_and_a_rerun_changes_nothing(
         airflow_settings: Settings) -> None:
