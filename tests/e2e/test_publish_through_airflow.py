@@ -25,11 +25,23 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def airflow_settings(database_url: str, s3_server: str, services_home: Path,
+def airflow_settings(s3_server: str, services_home: Path,
                      pg_server: str, port_factory: Callable[[], int]) -> Iterator[Settings]:
+    """Airflow over a database of this module's own: the snapshot must hold exactly the planted dossiers, and
+    the session's shared database also holds what earlier end-to-end modules ingested."""
     from pydantic import SecretStr
 
+    from sohoa.db.migrate import migrate
+
     tag = uuid.uuid4().hex[:8]
+    database = f"sohoa_e2e_publish_{tag}"
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{database}"')
+    admin.close()
+    database_url = pg_server.rpartition("/")[0] + "/" + database
+    migrate(database_url)
     settings = Settings(
         home=services_home / f"e2e-publish-{tag}", database_url=SecretStr(database_url),
         airflow_database=f"airflow_e2e_{tag}", embedded_airflow_port=port_factory(), s3_endpoint=s3_server,
@@ -47,6 +59,7 @@ def airflow_settings(database_url: str, s3_server: str, services_home: Path,
         admin.autocommit = True
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{settings.airflow_database}" WITH (FORCE)')
+            cur.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         admin.close()
 
 
