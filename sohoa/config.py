@@ -33,9 +33,13 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="state folder of the embedded services")
 
+    # The embedded services' ports (15432, 19000, 18080; the portal 18090, the read API 18091) lie below Linux's
+    # ephemeral range (32768-60999): a port inside it can be held as the local end of an outgoing connection
+    # (a busy host, a test suite's thousands of loopback connections), and the service then cannot bind it.
+
     # PostgreSQL. Unset: the embedded server started by `sohoa services up`.
     database_url: SecretStr | None = None
-    embedded_pg_port: int = 55432
+    embedded_pg_port: int = 15432
 
     # S3 object storage. Unset endpoint: the embedded nanio server.
     s3_endpoint: str | None = None
@@ -43,7 +47,7 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr = SecretStr("sohoa-local-secret")
     s3_secure: bool = False
     s3_region: str = "us-east-1"
-    embedded_s3_port: int = 59000
+    embedded_s3_port: int = 19000
 
     bucket_landing: str = "landing"
     bucket_raw: str = "raw"
@@ -53,7 +57,7 @@ class Settings(BaseSettings):
 
     # Airflow (the local default runs it; production points at its own).
     airflow_url: str | None = None
-    embedded_airflow_port: int = 58080
+    embedded_airflow_port: int = 18080
     airflow_username: str = "admin"
     airflow_password: SecretStr | None = None
     airflow_database: str = "airflow"

@@ -24,7 +24,7 @@ err = Console(stderr=True)
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address (default SOHOA_PORTAL_HOST, 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default SOHOA_PORTAL_PORT, 58090).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default SOHOA_PORTAL_PORT, 18090).")] = None,
 ) -> None:
     """Serve the portal (until Ctrl-C). Run `sohoa portal create-user` first to have someone to sign in."""
     if ctx.invoked_subcommand is not None:

@@ -18,7 +18,7 @@ console = Console()
 err = Console(stderr=True)
 
 api_app = typer.Typer(help="Serve the read API of the published dataset (SOHOA_API_HOST, SOHOA_API_PORT; default "
-                               "127.0.0.1:58091), or manage its tokens with `sohoa api token`.",
+                               "127.0.0.1:18091), or manage its tokens with `sohoa api token`.",
                           invoke_without_command=True)
 token_app = typer.Typer(help="Tokens of the read API.", no_args_is_help=True)
 api_app.add_typer(token_app, name="token")
@@ -79,7 +79,7 @@ def publish(
 
 @api_app.callback()
 def api(ctx: typer.Context) -> None:
-    """Serve the read API (SOHOA_API_HOST, SOHOA_API_PORT; default 127.0.0.1:58091) until interrupted."""
+    """Serve the read API (SOHOA_API_HOST, SOHOA_API_PORT; default 127.0.0.1:18091) until interrupted."""
     if ctx.invoked_subcommand is not None:
         return
     from sohoa.api.app import serve

@@ -14,7 +14,7 @@ class PortalSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_PORTAL_", extra="ignore")
 
     host: str = "127.0.0.1"
-    port: int = 58090
+    port: int = 18090
     # Sessions end after this many hours without activity, and after max_session_hours in any case.
     idle_session_hours: float = 8.0
     max_session_hours: float = 24.0

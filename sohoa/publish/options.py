@@ -31,7 +31,7 @@ class ApiOptions(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_API_", extra="ignore")
 
     host: str = "127.0.0.1"
-    port: int = 58091  # the portal has 58090
+    port: int = 18091  # the portal has 18090
     public_url: str | None = None
     # The S3 endpoint downstream systems reach the object store by (e.g. https://s3.tinh.gov.vn), when it is not
     # the one sohoa uses inside the cluster: presigned links are signed for this host. Unset: sohoa's own.

@@ -1,5 +1,5 @@
 """The read API for downstream systems as a local service (``sohoa api`` in a child process) for
-``sohoa services up``; it listens on ``SOHOA_API_HOST``:``SOHOA_API_PORT`` (127.0.0.1:58091)."""
+``sohoa services up``; it listens on ``SOHOA_API_HOST``:``SOHOA_API_PORT`` (127.0.0.1:18091)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The records officers' portal as a local service (``sohoa portal`` in a child process) for
-``sohoa services up``; it listens on ``SOHOA_PORTAL_HOST``:``SOHOA_PORTAL_PORT`` (127.0.0.1:58090)."""
+``sohoa services up``; it listens on ``SOHOA_PORTAL_HOST``:``SOHOA_PORTAL_PORT`` (127.0.0.1:18090)."""
 
 from __future__ import annotations
 
