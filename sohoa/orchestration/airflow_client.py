@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -94,6 +95,21 @@ class AirflowClient:
         body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}")
         return str(body["state"]) if body else "unknown"
 
+    def run_seconds(self, dag_id: str, run_id: str) -> float | None:
+        """How long a run took by Airflow's own clock (start to end), or None before it has both."""
+        body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}") or {}
+        return _span_seconds(body.get("start_date"), body.get("end_date"))
+
+    def task_seconds(self, dag_id: str, run_id: str) -> dict[str, float]:
+        """Seconds per task of a run, summed over its mapped instances (the work, not the wall time)."""
+        body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000) or {}
+        totals: dict[str, float] = {}
+        for ti in body.get("task_instances", []):
+            span = _span_seconds(ti.get("start_date"), ti.get("end_date"))
+            if span is not None:
+                totals[ti["task_id"]] = totals.get(ti["task_id"], 0.0) + span
+        return totals
+
     def failed_tasks(self, dag_id: str, run_id: str) -> list[str]:
         body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000) or {}
         failed = []
@@ -133,6 +149,12 @@ class AirflowClient:
                 for r in event.get("created_dagruns", [])]
 
 
+def _span_seconds(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
 def _follow(client: AirflowClient, dag_id: str, run_id: str, timeout_s: float,
             report: Callable[[str], None]) -> RunOutcome:
     """Poll one run until it ends (or time runs out), reporting task states as they change."""
@@ -151,7 +173,9 @@ def _follow(client: AirflowClient, dag_id: str, run_id: str, timeout_s: float,
             last = line
         time.sleep(3)
     failed = client.failed_tasks(dag_id, run_id) if state != "success" else []
-    outcome = RunOutcome(dag_id, run_id, state, failed, time.monotonic() - started)
+    # Airflow's own start and end: a consumer run followed after another may have ended long before.
+    seconds = client.run_seconds(dag_id, run_id)
+    outcome = RunOutcome(dag_id, run_id, state, failed, time.monotonic() - started if seconds is None else seconds)
     report(f"{dag_id} run {run_id}: {state} in {outcome.seconds:.0f} s")
     return outcome
 

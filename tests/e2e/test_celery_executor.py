@@ -16,18 +16,19 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import psycopg2
 import pytest
+from e2e_airflow import AirflowFactory, scan_png
 from pydantic import SecretStr
 
 from sohoa.config import Settings
 from sohoa.db.connection import connect
 from sohoa.orchestration.airflow_client import RunOutcome, run_chain
-from sohoa.services import airflow, manager, processes, workers
+from sohoa.services import airflow, processes, workers
 from sohoa.storage import s3
 
 # Start-up of six Airflow processes plus the ingestion chain (the scheduled run the DAG starts with, then the
@@ -64,45 +65,20 @@ def _delete_prefixed(client: object, prefix: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def celery_settings(database_url: str, s3_server: str, services_home: Path, pg_server: str,
-                    port_factory: Callable[[], int]) -> Iterator[Settings]:
+def celery_settings(airflow_env: AirflowFactory) -> Iterator[Settings]:
     import redis
 
     client = _redis()
     assert isinstance(client, redis.Redis)
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(
-        home=services_home / f"celery-{tag}",
-        database_url=SecretStr(database_url),
-        airflow_database=f"airflow_celery_{tag}",
-        embedded_airflow_port=port_factory(),
-        airflow_executor="celery",
-        celery_broker_url=SecretStr(REDIS_URL),
-        celery_key_prefix=f"sohoa-e2e-{tag}:",
-        celery_ocr_concurrency=1,
-        celery_default_concurrency=3,
-        s3_endpoint=s3_server,
-        s3_access_key="test-access",
-        s3_secret_key=SecretStr("test-secret-key-123"),
-        bucket_landing=f"landing-cel-{tag}",
-        bucket_raw=f"raw-cel-{tag}",
-        bucket_derived=f"derived-cel-{tag}",
-        bucket_quarantine=f"quarantine-cel-{tag}",
-        bucket_published=f"published-cel-{tag}",
-        pseudonym_key=SecretStr("e2e-pseudonym-key"),
-    )
+    prefix = f"sohoa-e2e-{uuid.uuid4().hex[:8]}:"
     try:
-        manager.up(settings)
-        yield settings
+        with airflow_env("celery", airflow_executor="celery", celery_broker_url=SecretStr(REDIS_URL),
+                         celery_key_prefix=prefix, celery_ocr_concurrency=1,
+                         celery_default_concurrency=3) as settings:
+            yield settings
     finally:
-        airflow.stop(settings)
-        admin = psycopg2.connect(pg_server)
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{settings.airflow_database}" WITH (FORCE)')
-        admin.close()
-        _delete_prefixed(client, settings.celery_key_prefix)
-        assert not list(client.scan_iter(match=f"{settings.celery_key_prefix}*")), "Redis keys left behind"
+        _delete_prefixed(client, prefix)
+        assert not list(client.scan_iter(match=f"{prefix}*")), "Redis keys left behind"
         client.close()
 
 
@@ -112,17 +88,6 @@ def _records() -> bytes:
             "SoGiayToChuHoSo": "075095012345", "LoaiDoiTuong": 1, "ChuHoSo": "Nguyễn Văn An",
             "MaHoSo": CODE, "TrangThaiHoSo": 4, "CapNhatLuc": "2026-01-06T02:00:00Z"}
     return (json.dumps(base, ensure_ascii=False) + "\n").encode()
-
-
-def _scan_png(path: Path) -> None:
-    from PIL import Image, ImageDraw, ImageFont
-
-    image = Image.new("RGB", (1654, 700), "white")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 40)
-    draw.text((100, 150), "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG", fill="black", font=font)
-    draw.text((100, 300), f"Mã hồ sơ: {CODE}", fill="black", font=font)
-    image.save(path, dpi=(200, 200))
 
 
 def _task_instances(settings: Settings, dag_id: str) -> list[tuple[str, str, int, str, str, str]]:
@@ -158,7 +123,7 @@ def test_ingest_on_celery_routes_ocr_to_its_worker(celery_settings: Settings, tm
 
     client = s3.make_client(settings)
     scan = tmp_path / "don.png"
-    _scan_png(scan)
+    scan_png(scan, CODE)
     s3.put_bytes(client, settings.bucket_landing, "records/2026-01-06.jsonl", _records(), "application/x-ndjson")
     s3.put_file(client, settings.bucket_landing, f"scans/{CODE}/don.png", scan, "image/png")
 

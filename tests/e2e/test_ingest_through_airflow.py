@@ -8,17 +8,15 @@ never touches a developer's running services.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg2
 import pytest
+from e2e_airflow import AirflowFactory, scan_png
 
 from sohoa.config import Settings
 from sohoa.db.connection import connect
 from sohoa.orchestration.airflow_client import AirflowClient, RunOutcome, run_chain
-from sohoa.services import airflow, manager
 from sohoa.storage import s3
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
@@ -30,36 +28,9 @@ WAITING = f"{AGENCY}-260106-0009"  # a scan arrives before any record of its dos
 
 
 @pytest.fixture(scope="module")
-def airflow_settings(database_url: str, s3_server: str, services_home: Path,
-                     pg_server: str, port_factory: Callable[[], int]) -> Iterator[Settings]:
-    from pydantic import SecretStr
-
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(
-        home=services_home / f"e2e-{tag}",
-        database_url=SecretStr(database_url),
-        airflow_database=f"airflow_e2e_{tag}",
-        embedded_airflow_port=port_factory(),
-        s3_endpoint=s3_server,
-        s3_access_key="test-access",
-        s3_secret_key=SecretStr("test-secret-key-123"),
-        bucket_landing=f"landing-e2e-{tag}",
-        bucket_raw=f"raw-e2e-{tag}",
-        bucket_derived=f"derived-e2e-{tag}",
-        bucket_quarantine=f"quarantine-e2e-{tag}",
-        bucket_published=f"published-e2e-{tag}",
-        pseudonym_key=SecretStr("e2e-pseudonym-key"),
-    )
-    manager.up(settings)
-    try:
+def airflow_settings(airflow_env: AirflowFactory) -> Iterator[Settings]:
+    with airflow_env("ingest") as settings:
         yield settings
-    finally:
-        airflow.stop(settings)
-        admin = psycopg2.connect(pg_server)
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{settings.airflow_database}" WITH (FORCE)')
-        admin.close()
 
 
 def _records() -> bytes:
@@ -75,17 +46,6 @@ def _records() -> bytes:
     return (text + "\n{\"MaHoSo\": \n").encode()
 
 
-def _scan_png(path: Path, code: str) -> None:
-    from PIL import Image, ImageDraw, ImageFont
-
-    image = Image.new("RGB", (1654, 700), "white")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 40)
-    draw.text((100, 150), "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG", fill="black", font=font)
-    draw.text((100, 300), f"Mã hồ sơ: {code}", fill="black", font=font)
-    image.save(path, dpi=(200, 200))
-
-
 def _chain_succeeded(outcomes: list[RunOutcome]) -> None:
     """Ingestion and every DAG it sets off succeeded. The batch plants a broken line in four: the record gate
     records it as a finding, but four lines are too few to call the feed broken (SOHOA_GX_GATE_MIN_ROWS)."""
@@ -97,9 +57,9 @@ def test_batch_through_airflow(airflow_settings: Settings, tmp_path: Path) -> No
     settings = airflow_settings
     client = s3.make_client(settings)
     scan = tmp_path / "don.png"
-    _scan_png(scan, KNOWN)
+    scan_png(scan, KNOWN)
     waiting = tmp_path / "waiting.png"
-    _scan_png(waiting, WAITING)
+    scan_png(waiting, WAITING)
     s3.put_bytes(client, settings.bucket_landing, "records/2026-01-06.jsonl", _records(), "application/x-ndjson")
     s3.put_file(client, settings.bucket_landing, f"scans/{KNOWN}/don.png", scan, "image/png")
     s3.put_file(client, settings.bucket_landing, f"scans/{KNOWN}/don-lai.png", scan, "image/png")  # same bytes

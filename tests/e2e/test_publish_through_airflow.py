@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg2
 import pytest
+from e2e_airflow import AirflowFactory
 
 from sohoa.config import Settings
 from sohoa.orchestration.airflow_client import AirflowClient, trigger_and_wait
 from sohoa.publish import snapshot
-from sohoa.services import airflow, manager
 from sohoa.storage import s3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "publish"))
@@ -25,42 +23,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def airflow_settings(s3_server: str, services_home: Path,
-                     pg_server: str, port_factory: Callable[[], int]) -> Iterator[Settings]:
+def airflow_settings(airflow_env: AirflowFactory) -> Iterator[Settings]:
     """Airflow over a database of this module's own: the snapshot must hold exactly the planted dossiers, and
     the session's shared database also holds what earlier end-to-end modules ingested."""
-    from pydantic import SecretStr
-
-    from sohoa.db.migrate import migrate
-
-    tag = uuid.uuid4().hex[:8]
-    database = f"sohoa_e2e_publish_{tag}"
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{database}"')
-    admin.close()
-    database_url = pg_server.rpartition("/")[0] + "/" + database
-    migrate(database_url)
-    settings = Settings(
-        home=services_home / f"e2e-publish-{tag}", database_url=SecretStr(database_url),
-        airflow_database=f"airflow_e2e_{tag}", embedded_airflow_port=port_factory(), s3_endpoint=s3_server,
-        s3_access_key="test-access", s3_secret_key=SecretStr("test-secret-key-123"),
-        bucket_landing=f"landing-e2p-{tag}", bucket_raw=f"raw-e2p-{tag}", bucket_derived=f"derived-e2p-{tag}",
-        bucket_quarantine=f"quarantine-e2p-{tag}", bucket_published=f"published-e2p-{tag}",
-        pseudonym_key=SecretStr("test-pseudonym-key"),
-    )
-    manager.up(settings)
-    try:
+    with airflow_env("publish", own_database=True) as settings:
         yield settings
-    finally:
-        airflow.stop(settings)
-        admin = psycopg2.connect(pg_server)
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{settings.airflow_database}" WITH (FORCE)')
-            cur.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        admin.close()
 
 
 def test_publish_dag_writes_a_snapshot_and_emits_the_published_asset(airflow_settings: Settings) -> None:
