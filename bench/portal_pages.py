@@ -17,22 +17,14 @@ Usage (needs a PostgreSQL server where it may create a database, and starts its 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import threading
 import time
-import uuid
 from datetime import date
-from pathlib import Path
 
 import httpx
 import psycopg2
-from pydantic import SecretStr
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import free_port  # noqa: E402
+from bench_services import bench_services, free_port  # noqa: E402
 
 from sohoa.config import Settings  # noqa: E402
 
@@ -46,29 +38,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--inbox", type=int, default=500, help="unassigned inbox scans waiting for review")
     args = parser.parse_args()
-    admin_url = os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"sohoa_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    home = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
-    s3_port = free_port()
-    from sohoa.services import processes
-
-    env = processes.child_env({"NANIO_ACCESS_KEY": "bench", "NANIO_SECRET_KEY": "bench-secret-key-123"})
-    processes.spawn(home, "s3", [sys.executable, "-m", "nanio", "serve", "--data-dir", str(home / "s3"), "--host",
-                                 "127.0.0.1", "--port", str(s3_port), "--no-access-log", "--log-level", "warning"],
-                    env=env)
-    processes.wait_until(lambda: processes.port_open("127.0.0.1", s3_port), what="nanio", timeout_s=30)
-    try:
-        run(Settings(home=home, database_url=SecretStr(admin_url.rsplit("/", 1)[0] + "/" + name),
-                     s3_endpoint=f"http://127.0.0.1:{s3_port}", s3_access_key="bench",
-                     s3_secret_key=SecretStr("bench-secret-key-123"), pseudonym_key=SecretStr("bench")), args)
-    finally:
-        processes.stop(home, "s3", grace_s=5)
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with bench_services() as settings:
+        run(settings, args)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
@@ -98,11 +69,15 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
                          ON v.batch_id = x.batch_id AND v.line_no = x.line_no
                         GROUP BY 1 ORDER BY 2 DESC LIMIT 1""")
         agency, agency_count = cur.fetchone()  # type: ignore[misc]
-        cur.execute("SELECT x.ma_ho_so FROM sohoa.dossier x JOIN sohoa.record_version v ON v.batch_id = x.batch_id "
-                    "AND v.line_no = x.line_no WHERE v.ma_co_quan = %s LIMIT 1", (agency,))
+        cur.execute(
+            "SELECT x.ma_ho_so FROM sohoa.dossier x JOIN sohoa.record_version v ON v.batch_id = x.batch_id "
+            "AND v.line_no = x.line_no WHERE v.ma_co_quan = %s LIMIT 1",
+            (agency,),
+        )
         sample_code = cur.fetchone()[0]  # type: ignore[index]
-    print(f"loaded {dossiers} dossiers in {time.monotonic() - started:.0f} s; officer agency {agency} "
-          f"has {agency_count}")
+    print(
+        f"loaded {dossiers} dossiers in {time.monotonic() - started:.0f} s; officer agency {agency} has {agency_count}"
+    )
     waiting, review_id = seed_review_queue(settings, args.inbox, agency)
     print(f"review queue: {waiting} documents waiting")
     with psycopg2.connect(settings.dsn()) as c:
@@ -110,8 +85,15 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         users.create_user(c, "bench.reviewer", AGENCY_PASSWORD, "kiem_tra")
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, PortalSettings(), trigger=lambda: None),
-                                           host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, PortalSettings(), trigger=lambda: None),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -120,9 +102,11 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
     pages = {
         "search, officer (own agency, newest first)": ("bench.officer", "/dossiers", {}),
         "search, reviewer (all, newest first)": ("bench.reviewer", "/dossiers", {}),
-        "search, reviewer, status + dates": ("bench.reviewer", "/dossiers",
-                                             {"status": "10", "received_from": "2026-03-01",
-                                              "received_to": "2026-03-31"}),
+        "search, reviewer, status + dates": (
+            "bench.reviewer",
+            "/dossiers",
+            {"status": "10", "received_from": "2026-03-01", "received_to": "2026-03-31"},
+        ),
         "search, reviewer, partial code": ("bench.reviewer", "/dossiers", {"code": sample_code[-9:]}),
         "search, reviewer, page 50": ("bench.reviewer", "/dossiers", {"page": "50"}),
         "dossier page": ("bench.officer", f"/dossiers/{sample_code}", {}),
@@ -151,8 +135,10 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         worst = max(worst, p95)
         print(f"{label:<46} {p50:8.1f} {p95:8.1f} {p95 / TARGET_MS:9.2f}x {p50 / sql_reference:11.1f}x")
     print(f"\nbare SQL of the officer search (reference): p50 {sql_reference:.1f} ms")
-    print(f"worst p95 {worst:.1f} ms = {worst / TARGET_MS:.2f} of the 300 ms budget "
-          f"({'within' if worst < TARGET_MS else 'OVER'} budget)")
+    print(
+        f"worst p95 {worst:.1f} ms = {worst / TARGET_MS:.2f} of the 300 ms budget "
+        f"({'within' if worst < TARGET_MS else 'OVER'} budget)"
+    )
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -162,12 +148,15 @@ def seed_review_queue(settings: Settings, inbox: int, agency: str) -> tuple[int,
     scans; returns (documents waiting, the id of one waiting document of ``agency``)."""
     conn = psycopg2.connect(settings.dsn())
     with conn, conn.cursor() as cur:
-        cur.execute("""CREATE TEMP TABLE seed AS
+        cur.execute(
+            """CREATE TEMP TABLE seed AS
                        SELECT row_number() OVER (ORDER BY ma_ho_so) AS n, ma_ho_so,
                               md5(ma_ho_so) || md5(ma_ho_so || '#') AS sha FROM sohoa.dossier
                        UNION ALL
                        SELECT 10000000 + i, NULL, md5('inbox' || i) || md5('inbox#' || i) FROM generate_series(1, %s) i
-                    """, (inbox,))
+                    """,
+            (inbox,),
+        )
         cur.execute("""INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type, page_count)
                        SELECT sha, 's3://raw/' || sha, 1000, 'image/png', 1 FROM seed""")
         cur.execute("""INSERT INTO sohoa.ocr_result (sha256, status, page_count, mean_confidence)
@@ -188,10 +177,13 @@ def seed_review_queue(settings: Settings, inbox: int, agency: str) -> tuple[int,
                          FROM sohoa.document d JOIN sohoa.issue i ON i.object_key = d.landing_key""")
         cur.execute("SELECT count(*) FROM sohoa.document_review")
         waiting = cur.fetchone()[0]  # type: ignore[index]
-        cur.execute("""SELECT r.document_id FROM sohoa.document_review r JOIN sohoa.document d ON d.id = r.document_id
+        cur.execute(
+            """SELECT r.document_id FROM sohoa.document_review r JOIN sohoa.document d ON d.id = r.document_id
                          JOIN sohoa.dossier x ON x.ma_ho_so = d.ma_ho_so
                          JOIN sohoa.record_version v ON v.batch_id = x.batch_id AND v.line_no = x.line_no
-                        WHERE v.ma_co_quan = %s LIMIT 1""", (agency,))
+                        WHERE v.ma_co_quan = %s LIMIT 1""",
+            (agency,),
+        )
         review_id = cur.fetchone()[0]  # type: ignore[index]
     conn.autocommit = True
     with conn.cursor() as cur:

@@ -20,14 +20,11 @@ import argparse
 import hashlib
 import io
 import json
-import os
 import re
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
@@ -35,10 +32,7 @@ from urllib.parse import quote
 import httpx
 import psutil
 import psycopg2
-from pydantic import SecretStr
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import free_port  # noqa: E402
+from bench_services import bench_services, free_port, service_env  # noqa: E402
 
 from sohoa.config import Settings  # noqa: E402
 
@@ -71,41 +65,20 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--files", type=int, default=4, help="scans per officer")
     args = parser.parse_args()
-    admin_url = os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"sohoa_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    home = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
     from sohoa.services import processes
 
-    s3_port, portal_port = free_port(), free_port()
-    env = processes.child_env({"NANIO_ACCESS_KEY": "bench", "NANIO_SECRET_KEY": "bench-secret-key-123"})
-    processes.spawn(home, "s3", [sys.executable, "-m", "nanio", "serve", "--data-dir", str(home / "s3"), "--host",
-                                 "127.0.0.1", "--port", str(s3_port), "--no-access-log", "--log-level", "warning"],
-                    env=env)
-    processes.wait_until(lambda: processes.port_open("127.0.0.1", s3_port), what="nanio", timeout_s=30)
-    settings = Settings(home=home, database_url=SecretStr(admin_url.rsplit("/", 1)[0] + "/" + name),
-                        s3_endpoint=f"http://127.0.0.1:{s3_port}", s3_access_key="bench",
-                        s3_secret_key=SecretStr("bench-secret-key-123"), pseudonym_key=SecretStr("bench"),
-                        airflow_url="http://127.0.0.1:9")  # no Airflow: "finish" defers to the scheduled run
-    try:
+    with bench_services() as settings:
         prepare(settings, args.clients)
-        portal_env = processes.child_env({
-            "SOHOA_HOME": str(home), "SOHOA_DATABASE_URL": settings.dsn(), "SOHOA_S3_ENDPOINT": settings.s3_url(),
-            "SOHOA_S3_ACCESS_KEY": "bench", "SOHOA_S3_SECRET_KEY": "bench-secret-key-123",
-            "SOHOA_PSEUDONYM_KEY": "bench", "SOHOA_AIRFLOW_URL": "http://127.0.0.1:9",
-            "SOHOA_PORTAL_PORT": str(portal_port)})
+        portal_port = free_port()
         sohoa = str(Path(sys.executable).parent / "sohoa")
-        record = processes.spawn(home, "portal", [sohoa, "portal"], env=portal_env)
-        processes.wait_until(lambda: processes.port_open("127.0.0.1", portal_port), what="portal", timeout_s=60)
-        return measure(settings, args, f"http://127.0.0.1:{portal_port}", record.pid)
-    finally:
-        processes.stop(home, "portal", grace_s=5)
-        processes.stop(home, "s3", grace_s=5)
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        record = processes.spawn(
+            settings.home, "portal", [sohoa, "portal"], env=service_env(settings, SOHOA_PORTAL_PORT=str(portal_port))
+        )
+        try:
+            processes.wait_until(lambda: processes.port_open("127.0.0.1", portal_port), what="portal", timeout_s=60)
+            return measure(settings, args, f"http://127.0.0.1:{portal_port}", record.pid)
+        finally:
+            processes.stop(settings.home, "portal", grace_s=5)
 
 
 def prepare(settings: Settings, clients: int) -> None:
@@ -117,11 +90,20 @@ def prepare(settings: Settings, clients: int) -> None:
     migrate(settings.dsn())
     client = s3.make_client(settings)
     s3.ensure_buckets(client, settings)
-    lines = [json.dumps({"MaHoSo": code(i), "MaTTHC": "2.000815", "MaCoQuan": AGENCY, "TrangThaiHoSo": 2,
-                         "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "CapNhatLuc": "2026-01-05T09:00:00+07:00"})
-             for i in range(clients)]
-    s3.put_bytes(client, settings.bucket_landing, "records/bench.jsonl", "\n".join(lines).encode(),
-                 "application/jsonl")
+    lines = [
+        json.dumps(
+            {
+                "MaHoSo": code(i),
+                "MaTTHC": "2.000815",
+                "MaCoQuan": AGENCY,
+                "TrangThaiHoSo": 2,
+                "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+                "CapNhatLuc": "2026-01-05T09:00:00+07:00",
+            }
+        )
+        for i in range(clients)
+    ]
+    s3.put_bytes(client, settings.bucket_landing, "records/bench.jsonl", "\n".join(lines).encode(), "application/jsonl")
     run_all(settings)
     with psycopg2.connect(settings.dsn()) as conn:
         for i in range(clients):
@@ -137,8 +119,9 @@ def sign_in(http: httpx.Client, user: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', upload_page).group(1)  # type: ignore[union-attr]
 
 
-def officer(base: str, i: int, files: list[bytes], latencies: list[float], errors: list[str],
-            start: threading.Barrier) -> None:
+def officer(
+    base: str, i: int, files: list[bytes], latencies: list[float], errors: list[str], start: threading.Barrier
+) -> None:
     with httpx.Client(base_url=base, follow_redirects=False, timeout=120) as http:
         try:
             token = sign_in(http, f"can.bo.{i}")
@@ -154,8 +137,11 @@ def officer(base: str, i: int, files: list[bytes], latencies: list[float], error
         upload_id = opened.json()["id"]
         for n, data in enumerate(files):
             t0 = time.perf_counter()
-            put = http.put(f"/uploads/{upload_id}/files", content=data,
-                           headers={"X-CSRF-Token": token, "X-File-Name": quote(f"trang-{n + 1}.png")})
+            put = http.put(
+                f"/uploads/{upload_id}/files",
+                content=data,
+                headers={"X-CSRF-Token": token, "X-File-Name": quote(f"trang-{n + 1}.png")},
+            )
             latencies.append(time.perf_counter() - t0)
             if put.status_code >= 300:
                 errors.append(f"officer {i} file {n}: {put.status_code}")
@@ -172,8 +158,9 @@ def direct_s3(settings: Settings, clients: int, files: list[bytes]) -> float:
 
     def put(i: int) -> None:
         for n, data in enumerate(files):
-            client.put_object(settings.bucket_derived, f"bench/{i}/{n}.png", io.BytesIO(data), len(data),
-                              content_type="image/png")
+            client.put_object(
+                settings.bucket_derived, f"bench/{i}/{n}.png", io.BytesIO(data), len(data), content_type="image/png"
+            )
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
@@ -187,8 +174,10 @@ def measure(settings: Settings, args: argparse.Namespace, base: str, portal_pid:
     files = [scan(n) for n in range(args.files)]
     megabytes = args.clients * sum(len(f) for f in files) / 1e6
     count = args.clients * args.files
-    print(f"{args.clients} officers x {args.files} scans ({sum(len(f) for f in files) / args.files / 1e3:.0f} kB "
-          f"each): {count} files, {megabytes:.1f} MB")
+    print(
+        f"{args.clients} officers x {args.files} scans ({sum(len(f) for f in files) / args.files / 1e3:.0f} kB "
+        f"each): {count} files, {megabytes:.1f} MB"
+    )
     reference = direct_s3(settings, args.clients, files)
 
     portal = psutil.Process(portal_pid)
@@ -209,8 +198,9 @@ def measure(settings: Settings, args: argparse.Namespace, base: str, portal_pid:
     latencies: list[float] = []
     errors: list[str] = []
     barrier = threading.Barrier(args.clients + 1)
-    threads = [threading.Thread(target=officer, args=(base, i, files, latencies, errors, barrier))
-               for i in range(args.clients)]
+    threads = [
+        threading.Thread(target=officer, args=(base, i, files, latencies, errors, barrier)) for i in range(args.clients)
+    ]
     for t in threads:
         t.start()
     try:
@@ -230,17 +220,23 @@ def measure(settings: Settings, args: argparse.Namespace, base: str, portal_pid:
     client = s3.make_client(settings)
     landed = {o.key: o for o in s3.list_objects(client, settings.bucket_landing, prefix="scans/")}
     expected = {hashlib.sha256(f).hexdigest() for f in files}
-    wrong = [k for k in landed
-             if hashlib.sha256(s3.get_bytes(client, settings.bucket_landing, k)).hexdigest() not in expected]
+    wrong = [
+        k
+        for k in landed
+        if hashlib.sha256(s3.get_bytes(client, settings.bucket_landing, k)).hexdigest() not in expected
+    ]
     lat = sorted(latencies)
     print(f"\n{'':<34} {'files/s':>9} {'MB/s':>8} {'seconds':>9}")
     print(f"{'portal (sign-in excluded)':<34} {count / seconds:9.1f} {megabytes / seconds:8.1f} {seconds:9.1f}")
-    print(f"{'straight into S3 (the floor)':<34} {count / reference:9.1f} {megabytes / reference:8.1f} "
-          f"{reference:9.1f}")
+    print(
+        f"{'straight into S3 (the floor)':<34} {count / reference:9.1f} {megabytes / reference:8.1f} {reference:9.1f}"
+    )
     print(f"ratio portal / S3: {reference / seconds:.2f}")
     if lat:
-        print(f"per-file PUT latency: p50 {statistics.median(lat) * 1000:.0f} ms, "
-              f"p95 {lat[max(0, int(len(lat) * 0.95) - 1)] * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms")
+        print(
+            f"per-file PUT latency: p50 {statistics.median(lat) * 1000:.0f} ms, "
+            f"p95 {lat[max(0, int(len(lat) * 0.95) - 1)] * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms"
+        )
     print(f"portal peak memory: {peak[0] / 2**20:.0f} MB (files are streamed, not buffered)")
     problems = list(errors)
     if len(landed) != count:

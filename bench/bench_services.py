@@ -1,0 +1,113 @@
+"""The services a portal benchmark runs against: a fresh database on a PostgreSQL server and a nanio of its own.
+
+``with bench_services() as settings`` creates the database (on SOHOA_TEST_DATABASE_URL's server, default the
+machine's service), migrates it, starts nanio on a free port with the buckets made, and yields the Settings that
+point at both; leaving the block stops nanio and drops the database. Airflow is not started: the settings point
+``airflow_url`` at a closed port, so a "finish" in the portal defers to the scheduled run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import free_port  # noqa: E402
+
+from sohoa.config import Settings  # noqa: E402
+
+S3_ACCESS_KEY = "bench"
+S3_SECRET_KEY = "bench-secret-key-123"
+PSEUDONYM_KEY = "bench"
+NO_AIRFLOW = "http://127.0.0.1:9"
+
+__all__ = ["bench_services", "free_port", "service_env"]
+
+
+def _admin(url: str, statement: str) -> None:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def bench_services() -> Iterator[Settings]:
+    from sohoa.db.migrate import migrate
+    from sohoa.services import processes
+    from sohoa.storage import s3
+
+    admin_url = os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"sohoa_bench_{uuid.uuid4().hex[:8]}"
+    _admin(admin_url, f'CREATE DATABASE "{name}"')
+    home = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
+    s3_port = free_port()
+    try:
+        env = processes.child_env({"NANIO_ACCESS_KEY": S3_ACCESS_KEY, "NANIO_SECRET_KEY": S3_SECRET_KEY})
+        processes.spawn(
+            home,
+            "s3",
+            [
+                sys.executable,
+                "-m",
+                "nanio",
+                "serve",
+                "--data-dir",
+                str(home / "s3"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(s3_port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        processes.wait_until(lambda: processes.port_open("127.0.0.1", s3_port), what="nanio", timeout_s=30)
+        settings = Settings(
+            home=home,
+            database_url=SecretStr(admin_url.rsplit("/", 1)[0] + "/" + name),
+            s3_endpoint=f"http://127.0.0.1:{s3_port}",
+            s3_access_key=S3_ACCESS_KEY,
+            s3_secret_key=SecretStr(S3_SECRET_KEY),
+            pseudonym_key=SecretStr(PSEUDONYM_KEY),
+            airflow_url=NO_AIRFLOW,
+        )
+        migrate(settings.dsn())
+        s3.ensure_buckets(s3.make_client(settings), settings)
+        yield settings
+    finally:
+        processes.stop(home, "s3", grace_s=5)
+        _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def service_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a sohoa process (the portal) that uses the same services as ``settings``."""
+    from sohoa.services import processes
+
+    return processes.child_env(
+        {
+            "SOHOA_HOME": str(settings.home),
+            "SOHOA_DATABASE_URL": settings.dsn(),
+            "SOHOA_S3_ENDPOINT": settings.s3_url(),
+            "SOHOA_S3_ACCESS_KEY": S3_ACCESS_KEY,
+            "SOHOA_S3_SECRET_KEY": S3_SECRET_KEY,
+            "SOHOA_PSEUDONYM_KEY": PSEUDONYM_KEY,
+            "SOHOA_AIRFLOW_URL": NO_AIRFLOW,
+            **extra,
+        }
+    )
