@@ -29,7 +29,9 @@ WAITING = f"{AGENCY}-260106-0009"  # a scan arrives before any record of its dos
 
 @pytest.fixture(scope="module")
 def airflow_settings(airflow_env: AirflowFactory) -> Iterator[Settings]:
-    with airflow_env("ingest") as settings:
+    """A database of the module's own: its tests compare whole tables (every landing object's fate), and the
+    session's shared database also holds what the other end-to-end modules ingested."""
+    with airflow_env("ingest", own_database=True) as settings:
         yield settings
 
 
