@@ -46,7 +46,7 @@ from chaos_ledger import account, reconcile_now  # noqa: E402
 from conftest import free_port  # noqa: E402
 
 from sohoa.config import Settings  # noqa: E402
-from sohoa.orchestration.airflow_client import AirflowClient, run_chain  # noqa: E402
+from sohoa.orchestration.airflow_client import INGEST_DAG, AirflowClient, run_chain  # noqa: E402
 from sohoa.services import manager  # noqa: E402
 from sohoa.storage import s3  # noqa: E402
 
@@ -118,6 +118,17 @@ def start_services(home: Path) -> Settings:
     return settings
 
 
+def settle(airflow: AirflowClient) -> None:
+    """Wait until the ingestion DAG is parsed and the run Airflow schedules when it first appears has ended, so
+    that the batch is taken by the runs the benchmark times."""
+    airflow.wait_for_dag(INGEST_DAG)
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < 20:
+        if airflow.has_active_run(INGEST_DAG):
+            quiet_since = time.monotonic()
+        time.sleep(2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=200_000)
@@ -147,6 +158,7 @@ def main() -> int:
         print("starting the embedded services ...", flush=True)
         settings = start_services(home)
         client = s3.make_client(settings)
+        settle(AirflowClient(settings))
         t_land = time.monotonic()
         for key, data in batch.files.items():
             s3.put_bytes(client, settings.bucket_landing, key, data, "application/octet-stream")
@@ -163,14 +175,19 @@ def main() -> int:
         problems += [
             f"{o.dag_id} run ended {o.state} (failed: {', '.join(o.failed)})" for o in outcomes if not o.succeeded
         ]
-        ingest = outcomes[0]
-        tasks = AirflowClient(settings).task_seconds(ingest.dag_id, ingest.run_id)
+        # Every ingestion run's task time: a scheduled run may have taken part of the batch before the triggered
+        # one started (max_active_runs=1), so the triggered run alone can miss work.
+        airflow = AirflowClient(settings)
+        tasks: dict[str, float] = {}
+        for run in (airflow._get(f"/dags/{INGEST_DAG}/dagRuns", limit=100) or {}).get("dag_runs", []):
+            for task, seconds in airflow.task_seconds(INGEST_DAG, run["dag_run_id"]).items():
+                tasks[task] = tasks.get(task, 0.0) + seconds
         figures["ingest_task_seconds"] = {k: round(v, 1) for k, v in sorted(tasks.items())}
-        load_s = tasks.get("load_records") or ingest.seconds
-        ocr_s = tasks.get("ocr_documents") or ingest.seconds
-        figures["records_per_s"] = round(batch.record_lines / load_s)
-        figures["pages_per_hour"] = round(batch.pages / ingest.seconds * 3600)
-        figures["pages_per_ocr_task_hour"] = round(batch.pages / ocr_s * 3600)
+        wall_s = figures["landing_s"] + chain_s  # type: ignore[operator]
+        load_s = tasks.get("load_records")
+        figures["records_per_s"] = round(batch.record_lines / load_s) if load_s else None
+        figures["pages_per_hour"] = round(batch.pages / wall_s * 3600)
+        figures["pages_per_ocr_task_hour"] = round(batch.pages / tasks["ocr_documents"] * 3600)
 
         problems += [f"first run: {p}" for p in account(settings, batch)]
         report = reconcile_now(settings, batch)
@@ -202,9 +219,9 @@ def main() -> int:
     for run in figures["dag_runs"]:  # type: ignore[attr-defined]
         print(f"  {run['dag']:<18} {run['state']:<8} {run['seconds']:>8,.1f} s")
     print(f"chain {figures['chain_s']:,} s; peak RSS of all services {figures['peak_rss_mb']:,} MB")
-    print(f"records: {figures['records_per_s']:,} records/s in the load_records task (beside the OCR of the pages)")
+    print(f"records: {figures['records_per_s']} records/s of load_records task time (beside the OCR of the pages)")
     print(
-        f"pages: {figures['pages_per_hour']:,} pages/hour through the ingestion run on {psutil.cpu_count()} cores; "
+        f"pages: {figures['pages_per_hour']:,} pages/hour from landing to the chain's end, {psutil.cpu_count()} cores; "
         f"{figures['pages_per_ocr_task_hour']:,} pages per hour of ocr_documents task time (one core each)"
     )
     print(f"ingestion task time: {figures['ingest_task_seconds']}")
