@@ -351,7 +351,7 @@ def _full(cur: Cursor, build_date: date, say: Callable[[str], None]) -> _Counts:
     if first is not None:
         cur.execute("INSERT INTO cq SELECT DISTINCT ma_co_quan, %s::date, %s::date FROM kpi.doan UNION ALL "
                     "SELECT '*', %s, %s", (first, build_date, first, build_date))
-        _agency_days(cur, new["co_quan_ngay"], new["ngay_chi_tiet"])
+        _agency_days(cur, new["co_quan_ngay"], new["ngay_chi_tiet"], every_row=True)
         _index(cur, "co_quan_ngay", new["co_quan_ngay"])
         cur.execute("INSERT INTO kv VALUES (NULL, %s, %s)", (first, build_date))
         _periods(cur, build_date)
@@ -374,10 +374,16 @@ def _full(cur: Cursor, build_date: date, say: Callable[[str], None]) -> _Counts:
     return counts
 
 
-def _agency_days(cur: Cursor, target: str, daily: str) -> None:
-    """Fill ``target`` for the (agency, day range)s of ``cq``: the agencies from the daily table, then '*'
-    from the agencies' rows (much smaller than the daily table)."""
-    cur.execute(f"INSERT INTO {target} " + render("co_quan_ngay", daily=daily))
+def _agency_days(cur: Cursor, target: str, daily: str, *, every_row: bool = False) -> None:
+    """Fill ``target`` for the (agency, day range)s of ``cq``: the agencies from the daily table (with
+    ``every_row``, all its rows: a full build's ``cq`` covers them all), then '*' from the agencies' rows
+    (much smaller than the daily table)."""
+    if every_row:
+        rows = f"{daily} d"
+    else:
+        rows = (f"cq CROSS JOIN LATERAL (SELECT * FROM {daily} x WHERE x.ma_co_quan = cq.ma_co_quan "
+                "AND x.ngay >= cq.tu AND x.ngay < cq.den AND cq.ma_co_quan <> '*') d")
+    cur.execute(f"INSERT INTO {target} " + render("co_quan_ngay", rows=rows))
     cur.execute(f"INSERT INTO {target} " + render("tat_ca_ngay", cqn=target))
 
 
