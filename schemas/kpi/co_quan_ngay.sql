@@ -1,8 +1,9 @@
--- Per (day, agency) sums of the daily table {daily}, for the (agency, day range)s of the temporary table
--- cq (ma_co_quan, tu, den), '*' excluded (tat_ca_ngay.sql adds it from these rows). One index range scan
--- per agency (index on ma_co_quan, ngay), so an incremental build reads only the days it recomputes.
+-- Per (day, agency) sums of the daily rows {rows} (aliased d), '*' excluded (tat_ca_ngay.sql adds it from
+-- these rows). A full build passes the whole daily table (one sequential scan); an incremental build the
+-- (agency, day range)s of the temporary table cq, one index range scan per agency (index on ma_co_quan,
+-- ngay), so that it reads only the days it recomputes (sohoa/kpi/build.py).
 -- Run as INSERT INTO {target} <this>.
-SELECT d.ngay, cq.ma_co_quan,
+SELECT d.ngay, d.ma_co_quan,
        coalesce(sum(d.tiep_nhan), 0)::integer,
        coalesce(sum(d.tiep_nhan_truc_tiep), 0)::integer,
        coalesce(sum(d.tiep_nhan_truc_tuyen), 0)::integer,
@@ -31,8 +32,5 @@ SELECT d.ngay, cq.ma_co_quan,
        coalesce(sum(d.rut_hl3), 0)::integer,
        coalesce(sum(d.dang_gq_hl3), 0)::integer,
        coalesce(sum(d.dang_gq_qua_han_hl3), 0)::integer
-FROM cq
-CROSS JOIN LATERAL (SELECT * FROM {daily} x
-                    WHERE x.ma_co_quan = cq.ma_co_quan AND x.ngay >= cq.tu AND x.ngay < cq.den) d
-WHERE cq.ma_co_quan <> '*'
-GROUP BY d.ngay, cq.ma_co_quan
+FROM {rows}
+GROUP BY d.ngay, d.ma_co_quan

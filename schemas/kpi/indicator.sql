@@ -54,19 +54,49 @@ SELECT so.ky, so.tu_ngay, so.den_ngay, so.ma_co_quan, i.chi_so, i.tu_so, i.mau_s
        i.diem_toi_da,
        '766-2026.1'                                                                             AS phien_ban
 FROM so
-CROSS JOIN LATERAL (VALUES
-    -- chi_so, numerator, denominator, maximum points, points = min(max, a * r / b)
-    ('TIEN_DO', so.giai_quyet_truoc_han + so.giai_quyet_dung_han + so.trong_han_cuoi, so.co_so, 20::numeric, 20, 1),
-    ('TRUC_TUYEN', so.tn_truc_tuyen_dat, so.tn_toan_trinh, 12, 24, 1),
-    ('THANH_TOAN_TRUC_TUYEN', so.thanh_toan_truc_tuyen, so.co_phi, 6, 6, 1),
-    ('KET_QUA_DIEN_TU', so.co_ket_qua_dien_tu, so.giai_quyet_can_ket_qua_giay, 6, 6, 1),
-    ('SO_HOA', so.da_so_hoa, so.tiep_nhan, 4, 5, 1),
-    ('TAI_SU_DUNG', so.tn_tai_su_dung, so.tiep_nhan, 2, 5, 2),
-    ('KHO_DMQG', so.tn_kho_dmqg, so.tiep_nhan, 4, 4, 1),
-    ('HAI_LONG', so.co_so - (so.giai_quyet_qua_han + so.qua_han_cuoi + so.hl3_co_so
-                             - so.gq_qua_han_hl3 - so.qua_han_hl3_cuoi), so.co_so, 6, 20, 3),
-    ('TY_LE_DUNG_HAN', so.giai_quyet_truoc_han + so.giai_quyet_dung_han, so.giai_quyet, NULL, 1, 1),
-    ('TY_LE_TRUC_TUYEN', so.tiep_nhan_truc_tuyen, so.tiep_nhan, NULL, 1, 1),
-    ('TY_LE_KHONG_TIEN_MAT', so.thanh_toan_khong_tien_mat, so.co_phi, NULL, 1, 1)
-) i(chi_so, tu_so, mau_so, diem_toi_da, a, b)
+CROSS JOIN LATERAL (
+    -- one row per indicator: its constants from a constant list, its numerator and denominator picked by
+    -- number (a VALUES list referring to so would rebuild its expressions for every row of so)
+    SELECT k.chi_so, k.diem_toi_da, k.a, k.b,
+           CASE k.n
+                WHEN 1 THEN so.giai_quyet_truoc_han + so.giai_quyet_dung_han + so.trong_han_cuoi
+                WHEN 2 THEN so.tn_truc_tuyen_dat
+                WHEN 3 THEN so.thanh_toan_truc_tuyen
+                WHEN 4 THEN so.co_ket_qua_dien_tu
+                WHEN 5 THEN so.da_so_hoa
+                WHEN 6 THEN so.tn_tai_su_dung
+                WHEN 7 THEN so.tn_kho_dmqg
+                WHEN 8 THEN so.co_so - (so.giai_quyet_qua_han + so.qua_han_cuoi + so.hl3_co_so - so.gq_qua_han_hl3 - so.qua_han_hl3_cuoi)
+                WHEN 9 THEN so.giai_quyet_truoc_han + so.giai_quyet_dung_han
+                WHEN 10 THEN so.tiep_nhan_truc_tuyen
+                WHEN 11 THEN so.thanh_toan_khong_tien_mat
+           END AS tu_so,
+           CASE k.n
+                WHEN 1 THEN so.co_so
+                WHEN 2 THEN so.tn_toan_trinh
+                WHEN 3 THEN so.co_phi
+                WHEN 4 THEN so.giai_quyet_can_ket_qua_giay
+                WHEN 5 THEN so.tiep_nhan
+                WHEN 6 THEN so.tiep_nhan
+                WHEN 7 THEN so.tiep_nhan
+                WHEN 8 THEN so.co_so
+                WHEN 9 THEN so.giai_quyet
+                WHEN 10 THEN so.tiep_nhan
+                WHEN 11 THEN so.co_phi
+           END AS mau_so
+    -- n, chi_so, maximum points, points = min(max, a * r / b)
+    FROM (VALUES
+        (1, 'TIEN_DO', 20::numeric, 20, 1),
+        (2, 'TRUC_TUYEN', 12, 24, 1),
+        (3, 'THANH_TOAN_TRUC_TUYEN', 6, 6, 1),
+        (4, 'KET_QUA_DIEN_TU', 6, 6, 1),
+        (5, 'SO_HOA', 4, 5, 1),
+        (6, 'TAI_SU_DUNG', 2, 5, 2),
+        (7, 'KHO_DMQG', 4, 4, 1),
+        (8, 'HAI_LONG', 6, 20, 3),
+        (9, 'TY_LE_DUNG_HAN', NULL, 1, 1),
+        (10, 'TY_LE_TRUC_TUYEN', NULL, 1, 1),
+        (11, 'TY_LE_KHONG_TIEN_MAT', NULL, 1, 1)
+    ) k(n, chi_so, diem_toi_da, a, b)
+) i
 WHERE so.ma_co_quan = '*' OR so.co_so > 0 OR so.giai_quyet > 0 OR so.rut_ho_so > 0
