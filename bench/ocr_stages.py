@@ -15,7 +15,7 @@ The stages:
 - ``pdf jpeg``: finding a scanned PDF page's own JPEG with PDFium; ``decode``: pixels from it (or from
   PDFium / the image file); ``gray``: coloured ink lightened, ``resize``: down to the reading resolution;
 - ``sheet``/``flatten``: phone-photo detection and straightening; ``blank``, ``sideways``, ``skew``,
-  ``rotate`` (deskew turn, paper colour included), ``binarise``, ``rules``, ``to 1-bit``;
+  ``rotate`` (deskew turn, paper colour included), ``binarise``, ``rules``;
 - ``tesseract write`` (the page file), ``tesseract process`` (the wall time of the process, what the
   pipeline counts as Tesseract), ``tesseract parse`` (TSV), ``osd process``;
 - ``layout``, ``text layer`` (overlay operators), ``page jpeg`` (the shown JPEG), ``assemble`` (pikepdf),
@@ -101,7 +101,6 @@ def instrument() -> None:
         ("rotate", "rotate"),
         ("binarise", "binarise"),
         ("remove_rules", "rules"),
-        ("to_image", "to 1-bit"),
     ]:
         _patch(preprocess, name, stage)
     _patch(tesseract, "recognise", "tesseract call (python)")
