@@ -222,8 +222,8 @@ def process_page(task: PageTask) -> PageOutcome:
         gray, read_dpi = _for_recognition(raster.image, raster.dpi, options)
     part_path = task.scratch / f"page-{number:05d}.jpg"
     if preprocess.is_blank(gray, read_dpi):
-        display, display_dpi, jpeg = _display(task, raster, raster.image, 0, original, corners is not None)
-        part = searchable.image_page(part_path, display, display_dpi, jpeg=jpeg)
+        display, display_dpi, jpeg, turn = _display(task, raster, raster.image, 0, original, corners is not None)
+        part = searchable.image_page(part_path, display, display_dpi, jpeg=jpeg, turn=turn)
         result = PageResult(
             number,
             "ocr",
@@ -243,9 +243,18 @@ def process_page(task: PageTask) -> PageOutcome:
         tuple(_nfc(w) for w in line)
         for line in layout.reading_order_words([line.words for line in reading.recognition.lines], reading.spans)
     ]
-    display, display_dpi, jpeg = _display(task, raster, reading.image, reading.rotation, original, corners is not None)
+    display, display_dpi, jpeg, turn = _display(
+        task, raster, reading.image, reading.rotation, original, corners is not None
+    )
     part = searchable.image_page(
-        part_path, display, display_dpi, lines=words, read_size=reading.read_size, skew=reading.skew, jpeg=jpeg
+        part_path,
+        display,
+        display_dpi,
+        lines=words,
+        read_size=reading.read_size,
+        skew=reading.skew,
+        jpeg=jpeg,
+        turn=turn,
     )
     result = PageResult(
         number=number,
@@ -290,19 +299,18 @@ def _display(
     rotation: int,
     original: rasterise.PageJpeg | None,
     flattened: bool,
-) -> tuple[Image.Image, int, Path | bytes | None]:
-    """What the searchable PDF shows for a page: the image, its resolution, and JPEG bytes to embed as is.
+) -> tuple[Image.Image, int, Path | bytes | None, int]:
+    """What the searchable PDF shows for a page: the image, its resolution, JPEG bytes to embed as is, and
+    the quarter turn (clockwise degrees) a reader applies to show it upright.
 
-    The scan's own JPEG (a JPEG file, or a scanned PDF page's image) is embedded unchanged whenever the
-    page was not turned or straightened; a turned page of a PDF read from a reading copy is rendered
-    again at full resolution, so the searchable PDF never shows less than the scan.
+    A scanned PDF page's own JPEG is embedded unchanged, also when the page lay turned: the PDF page is
+    then marked to be shown turned (``/Rotate``), which keeps the scan's bytes (no second lossy
+    compression) and spares decoding, turning and re-encoding it at full resolution. A JPEG file is
+    embedded unchanged when it was neither turned nor straightened; anything else is the page as read.
     """
     if original is not None:
-        if rotation == 0:
-            shown = Image.open(io.BytesIO(original.data))  # only its size is read; the bytes are embedded
-            return shown, raster.scan_dpi or raster.dpi, original.data
-        full = _load(task, original)
-        return full.image.transpose(_CLOCKWISE[rotation]), full.dpi, None
+        shown = Image.open(io.BytesIO(original.data))  # only its size is read; the bytes are embedded
+        return shown, raster.scan_dpi or raster.dpi, original.data, rotation
     untouched_jpeg = (
         task.mime_type == MIME_JPEG
         and not flattened
@@ -311,7 +319,7 @@ def _display(
         and raster.dpi == raster.scan_dpi
         and raster.image.mode in ("L", "RGB")
     )
-    return image, raster.dpi, task.path if untouched_jpeg else None
+    return image, raster.dpi, task.path if untouched_jpeg else None, 0
 
 
 def _read(
