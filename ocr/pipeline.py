@@ -129,8 +129,12 @@ def ocr_file(path: Path, out_dir: Path, *, options: OcrOptions | None = None) ->
     """
     options = options or OcrOptions()
     started = time.monotonic()
-    info = inspect(path, options=options)
-    tesseract.check_installed(options.language, need_osd=options.rotate)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-check") as checker:
+        # The check runs Tesseract twice (version, languages: about 0.1 s, once per process); it overlaps
+        # triage instead of delaying the first page. A bad file is still reported first.
+        installed = checker.submit(tesseract.check_installed, options.language, need_osd=options.rotate)
+        info = inspect(path, options=options)
+        installed.result()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ocr-pages-") as scratch:
         tasks = [PageTask(path, info.mime_type, i, options, Path(scratch)) for i in range(info.page_count)]
