@@ -19,7 +19,9 @@ How a word is drawn (the approach of Tesseract's and OCRmyPDF's renderers):
   an explicit space, stretched over the gap, follows every word but a line's last, so a copied line has
   its spaces whatever the reader's own word-break heuristics;
 - the words were read from the page deskewed; the whole layer is turned back by the skew about the
-  page's centre (one ``cm``), so every word sits on its printed place on the untouched scan.
+  page's centre (one ``cm``), so every word sits on its printed place on the untouched scan;
+- a page shown turned by a quarter turn (``/Rotate``: the scan's own JPEG embedded as it lies) gets one
+  more ``cm`` that maps the upright page, where the words were read, onto the page as it lies.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ FONT_NAME = "GlyphLessFont"
 _FONT_FILE = Path(__file__).with_name("fonts") / "GlyphLessFont.ttf"
 _CHAR_EM = 0.5  # advance of the font's one glyph, in em (the font dictionary's /DW 500)
 _MIN_SKEW_DEG = 0.005
+TURNS = (0, 90, 180, 270)
+"""Quarter turns a page can be shown with (``/Rotate``, clockwise degrees)."""
 _TO_UNICODE = b"""/CIDInit /ProcSet findresource begin
 12 dict begin
 begincmap
@@ -71,6 +75,8 @@ class Placement:
         page_height: its height in points.
         skew: degrees the page was turned clockwise to be read (the scan's skew, positive when the scan
             is turned counter-clockwise); the layer is turned back counter-clockwise by as much.
+        turn: the page's ``/Rotate`` (clockwise degrees a reader turns it to show it upright);
+            ``page_width`` and ``page_height`` are those of the upright page.
     """
 
     image_width: int
@@ -78,6 +84,7 @@ class Placement:
     page_width: float
     page_height: float
     skew: float = 0.0
+    turn: int = 0
 
 
 def content(lines: Sequence[Sequence[Word]], placement: Placement) -> bytes:
@@ -103,14 +110,17 @@ def content(lines: Sequence[Sequence[Word]], placement: Placement) -> bytes:
         for i, (word, codes) in enumerate(words):
             width = max(word.width * sx, 0.01)
             natural = em * (len(codes) // 4)  # four hex digits per character code
-            ops.append(f"1 0 0 1 {_num(word.left * sx)} {_num(baseline)} Tm "
-                       f"{_num(100 * width / natural)} Tz <{codes}> Tj")
+            ops.append(
+                f"1 0 0 1 {_num(word.left * sx)} {_num(baseline)} Tm {_num(100 * width / natural)} Tz <{codes}> Tj"
+            )
             if i + 1 < len(words):
                 gap = (words[i + 1][0].left - word.left - word.width) * sx
                 ops.append(f"{_num(100 * max(gap, 0.01) / em)} Tz <0020> Tj")
     if not ops:
         return b""
     head = ["q"]
+    if placement.turn:
+        head.append(_lay_down(placement))
     if abs(placement.skew) >= _MIN_SKEW_DEG:
         head.append(_turn_about_centre(placement))
     return "\n".join([*head, "BT", "3 Tr", *ops, "ET", "Q", ""]).encode("ascii")
@@ -137,6 +147,13 @@ def _turn_about_centre(placement: Placement) -> str:
     return f"{cos:.6f} {sin:.6f} {-sin:.6f} {cos:.6f} {e:.3f} {f:.3f} cm"
 
 
+def _lay_down(placement: Placement) -> str:
+    """``cm`` operator mapping the upright page (where the words are) onto the page as it lies, which a
+    reader turns clockwise by ``placement.turn`` to show it upright."""
+    w, h = _num(placement.page_width), _num(placement.page_height)
+    return {90: f"0 1 -1 0 {h} 0 cm", 180: f"-1 0 0 -1 {w} {h} cm", 270: f"0 -1 1 0 0 {w} cm"}[placement.turn]
+
+
 @functools.cache
 def _font_program() -> bytes:
     return _FONT_FILE.read_bytes()
@@ -158,18 +175,40 @@ def add_font(pdf: Any) -> Any:
     program = _font_program()
     font_file = Stream(pdf, program)
     font_file.Length1 = len(program)
-    descriptor = pdf.make_indirect(Dictionary(
-        Type=Name.FontDescriptor, FontName=Name("/" + FONT_NAME), Flags=5, FontBBox=Array([0, 0, 500, 1000]),
-        ItalicAngle=0, Ascent=1000, Descent=-1, CapHeight=1000, StemV=80, FontFile2=font_file,
-    ))
+    descriptor = pdf.make_indirect(
+        Dictionary(
+            Type=Name.FontDescriptor,
+            FontName=Name("/" + FONT_NAME),
+            Flags=5,
+            FontBBox=Array([0, 0, 500, 1000]),
+            ItalicAngle=0,
+            Ascent=1000,
+            Descent=-1,
+            CapHeight=1000,
+            StemV=80,
+            FontFile2=font_file,
+        )
+    )
     cid_to_gid = Stream(pdf, _cid_to_gid_map())
     cid_to_gid.Filter = Name.FlateDecode
-    cid_font = pdf.make_indirect(Dictionary(
-        Type=Name.Font, Subtype=Name.CIDFontType2, BaseFont=Name("/" + FONT_NAME),
-        CIDSystemInfo=Dictionary(Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0),
-        FontDescriptor=descriptor, DW=int(_CHAR_EM * 1000), CIDToGIDMap=cid_to_gid,
-    ))
-    return pdf.make_indirect(Dictionary(
-        Type=Name.Font, Subtype=Name.Type0, BaseFont=Name("/" + FONT_NAME), Encoding=Name("/Identity-H"),
-        DescendantFonts=Array([cid_font]), ToUnicode=Stream(pdf, _TO_UNICODE),
-    ))
+    cid_font = pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.CIDFontType2,
+            BaseFont=Name("/" + FONT_NAME),
+            CIDSystemInfo=Dictionary(Registry=String("Adobe"), Ordering=String("Identity"), Supplement=0),
+            FontDescriptor=descriptor,
+            DW=int(_CHAR_EM * 1000),
+            CIDToGIDMap=cid_to_gid,
+        )
+    )
+    return pdf.make_indirect(
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.Type0,
+            BaseFont=Name("/" + FONT_NAME),
+            Encoding=Name("/Identity-H"),
+            DescendantFonts=Array([cid_font]),
+            ToUnicode=Stream(pdf, _TO_UNICODE),
+        )
+    )

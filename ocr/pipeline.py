@@ -129,8 +129,12 @@ def ocr_file(path: Path, out_dir: Path, *, options: OcrOptions | None = None) ->
     """
     options = options or OcrOptions()
     started = time.monotonic()
-    info = inspect(path, options=options)
-    tesseract.check_installed(options.language, need_osd=options.rotate)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-check") as checker:
+        # The check runs Tesseract twice (version, languages: about 0.1 s, once per process); it overlaps
+        # triage instead of delaying the first page. A bad file is still reported first.
+        installed = checker.submit(tesseract.check_installed, options.language, need_osd=options.rotate)
+        info = inspect(path, options=options)
+        installed.result()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ocr-pages-") as scratch:
         tasks = [PageTask(path, info.mime_type, i, options, Path(scratch)) for i in range(info.page_count)]
@@ -142,8 +146,9 @@ def ocr_file(path: Path, out_dir: Path, *, options: OcrOptions | None = None) ->
     text_path = out_dir / "text.txt"
     text_path.write_text(text, encoding="utf-8")
     pages_path = out_dir / "pages.json"
-    pages_path.write_text(json.dumps([p.as_json() for p in pages], ensure_ascii=False, indent=2) + "\n",
-                          encoding="utf-8")
+    pages_path.write_text(
+        json.dumps([p.as_json() for p in pages], ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     warnings = tuple(f"page {p.number}: {w}" for p in pages for w in p.warnings)
     if options.pdfa:
         problem = searchable.convert_to_pdfa(pdf_path)
@@ -190,8 +195,17 @@ def process_page(task: PageTask) -> PageOutcome:
         if warning:
             warnings.append(warning)
         if lines is not None:
-            result = PageResult(number, "text-layer", 0, 0.0, None, 100.0, False, time.monotonic() - started,
-                                words=sum(len(line.split()) for line in lines))
+            result = PageResult(
+                number,
+                "text-layer",
+                0,
+                0.0,
+                None,
+                100.0,
+                False,
+                time.monotonic() - started,
+                words=sum(len(line.split()) for line in lines),
+            )
             return PageOutcome(result, tuple(lines), searchable.CopiedPage(task.path, task.index))
     original: rasterise.PageJpeg | None = None  # a scanned PDF page's own JPEG, shown as it is
     if task.mime_type == MIME_PDF:
@@ -207,25 +221,45 @@ def process_page(task: PageTask) -> PageOutcome:
             original = None
         scale = raster.dpi / read_dpi
         raster = dataclasses.replace(
-            raster, image=preprocess.flatten_sheet(raster.image, [(x * scale, y * scale) for x, y in corners]))
+            raster, image=preprocess.flatten_sheet(raster.image, [(x * scale, y * scale) for x, y in corners])
+        )
         gray, read_dpi = _for_recognition(raster.image, raster.dpi, options)
     part_path = task.scratch / f"page-{number:05d}.jpg"
     if preprocess.is_blank(gray, read_dpi):
-        display, display_dpi, jpeg = _display(task, raster, raster.image, 0, original, corners is not None)
-        part = searchable.image_page(part_path, display, display_dpi, jpeg=jpeg)
-        result = PageResult(number, "ocr", raster.rotation, 0.0, raster.scan_dpi, None, True,
-                            time.monotonic() - started, warnings=tuple(warnings))
+        display, display_dpi, jpeg, turn = _display(task, raster, raster.image, 0, original, corners is not None)
+        part = searchable.image_page(part_path, display, display_dpi, jpeg=jpeg, turn=turn)
+        result = PageResult(
+            number,
+            "ocr",
+            raster.rotation,
+            0.0,
+            raster.scan_dpi,
+            None,
+            True,
+            time.monotonic() - started,
+            warnings=tuple(warnings),
+        )
         return PageOutcome(result, (), part)
     reading = _read_turned(raster.image, gray, raster.dpi, read_dpi, options)
     if reading.recognition.warning:
         warnings.append(reading.recognition.warning)
-    words = [tuple(_nfc(w) for w in line)
-             for line in layout.reading_order_words([line.words for line in reading.recognition.lines],
-                                                    reading.spans)]
-    display, display_dpi, jpeg = _display(task, raster, reading.image, reading.rotation, original,
-                                          corners is not None)
-    part = searchable.image_page(part_path, display, display_dpi, lines=words, read_size=reading.read_size,
-                                 skew=reading.skew, jpeg=jpeg)
+    words = [
+        tuple(_nfc(w) for w in line)
+        for line in layout.reading_order_words([line.words for line in reading.recognition.lines], reading.spans)
+    ]
+    display, display_dpi, jpeg, turn = _display(
+        task, raster, reading.image, reading.rotation, original, corners is not None
+    )
+    part = searchable.image_page(
+        part_path,
+        display,
+        display_dpi,
+        lines=words,
+        read_size=reading.read_size,
+        skew=reading.skew,
+        jpeg=jpeg,
+        turn=turn,
+    )
     result = PageResult(
         number=number,
         source="ocr",
@@ -248,8 +282,9 @@ def _nfc(word: Word) -> Word:
     return word if text == word.text else dataclasses.replace(word, text=text)
 
 
-def _load(task: PageTask, original: rasterise.PageJpeg | None, max_dpi: int | None = None,
-          ink_gray: bool = False) -> rasterise.Raster:
+def _load(
+    task: PageTask, original: rasterise.PageJpeg | None, max_dpi: int | None = None, ink_gray: bool = False
+) -> rasterise.Raster:
     """The page's pixels: decoded from the scan's own JPEG when there is one (no PDFium, no lock needed),
     else rendered or read from the file. ``ink_gray``: a JPEG is decoded straight to the recognition
     grey (only ever shown through the original bytes, so its colours are not needed)."""
@@ -261,27 +296,39 @@ def _load(task: PageTask, original: rasterise.PageJpeg | None, max_dpi: int | No
         return rasterise.load_page(task.path, task.mime_type, task.index, task.options, max_dpi=max_dpi)
 
 
-def _display(task: PageTask, raster: rasterise.Raster, image: Image.Image, rotation: int,
-             original: rasterise.PageJpeg | None, flattened: bool) -> tuple[Image.Image, int, Path | bytes | None]:
-    """What the searchable PDF shows for a page: the image, its resolution, and JPEG bytes to embed as is.
+def _display(
+    task: PageTask,
+    raster: rasterise.Raster,
+    image: Image.Image,
+    rotation: int,
+    original: rasterise.PageJpeg | None,
+    flattened: bool,
+) -> tuple[Image.Image, int, Path | bytes | None, int]:
+    """What the searchable PDF shows for a page: the image, its resolution, JPEG bytes to embed as is, and
+    the quarter turn (clockwise degrees) a reader applies to show it upright.
 
-    The scan's own JPEG (a JPEG file, or a scanned PDF page's image) is embedded unchanged whenever the
-    page was not turned or straightened; a turned page of a PDF read from a reading copy is rendered
-    again at full resolution, so the searchable PDF never shows less than the scan.
+    A scanned PDF page's own JPEG is embedded unchanged, also when the page lay turned: the PDF page is
+    then marked to be shown turned (``/Rotate``), which keeps the scan's bytes (no second lossy
+    compression) and spares decoding, turning and re-encoding it at full resolution. A JPEG file is
+    embedded unchanged when it was neither turned nor straightened; anything else is the page as read.
     """
     if original is not None:
-        if rotation == 0:
-            shown = Image.open(io.BytesIO(original.data))  # only its size is read; the bytes are embedded
-            return shown, raster.scan_dpi or raster.dpi, original.data
-        full = _load(task, original)
-        return full.image.transpose(_CLOCKWISE[rotation]), full.dpi, None
-    untouched_jpeg = (task.mime_type == MIME_JPEG and not flattened and raster.rotation == 0 and rotation == 0
-                      and raster.dpi == raster.scan_dpi and raster.image.mode in ("L", "RGB"))
-    return image, raster.dpi, task.path if untouched_jpeg else None
+        shown = Image.open(io.BytesIO(original.data))  # only its size is read; the bytes are embedded
+        return shown, raster.scan_dpi or raster.dpi, original.data, rotation
+    untouched_jpeg = (
+        task.mime_type == MIME_JPEG
+        and not flattened
+        and raster.rotation == 0
+        and rotation == 0
+        and raster.dpi == raster.scan_dpi
+        and raster.image.mode in ("L", "RGB")
+    )
+    return image, raster.dpi, task.path if untouched_jpeg else None, 0
 
 
-def _read(image: Image.Image, gray: Image.Image, rotation: int, dpi: int, options: OcrOptions,
-          spent: float = 0.0) -> _Reading:
+def _read(
+    image: Image.Image, gray: Image.Image, rotation: int, dpi: int, options: OcrOptions, spent: float = 0.0
+) -> _Reading:
     """Deskew, binarise, remove rules and recognise a page as it is turned.
 
     ``spent`` is the Tesseract time already spent on the page (orientation, an earlier reading).
@@ -291,11 +338,20 @@ def _read(image: Image.Image, gray: Image.Image, rotation: int, dpi: int, option
         skew = 0.0  # not worth a turn of the page (see MIN_DESKEW_DEG): reported as not corrected
     upright = preprocess.rotate(gray, -skew, preprocess.paper_colour(gray))
     ink, spans = preprocess.remove_rules(preprocess.binarise(upright), dpi)
-    recognition = tesseract.recognise(preprocess.to_image(ink), dpi, language=options.language,
-                                      psm=options.psm, timeout_s=options.page_timeout_s)
+    recognition = tesseract.recognise(
+        ink, dpi, language=options.language, psm=options.psm, timeout_s=options.page_timeout_s
+    )
     kept = layout.clean_lines([line.words for line in recognition.lines])
-    return _Reading(image, rotation, skew, gray.size, recognition, spans,
-                    [w.confidence for line in kept for w in line], spent + recognition.seconds)
+    return _Reading(
+        image,
+        rotation,
+        skew,
+        gray.size,
+        recognition,
+        spans,
+        [w.confidence for line in kept for w in line],
+        spent + recognition.seconds,
+    )
 
 
 def _for_recognition(image: Image.Image, dpi: int, options: OcrOptions) -> tuple[Image.Image, int]:
@@ -312,8 +368,7 @@ def _for_recognition(image: Image.Image, dpi: int, options: OcrOptions) -> tuple
     return gray.resize(size, Image.Resampling.BOX), target
 
 
-def _read_turned(image: Image.Image, gray: Image.Image, display_dpi: int, dpi: int,
-                 options: OcrOptions) -> _Reading:
+def _read_turned(image: Image.Image, gray: Image.Image, display_dpi: int, dpi: int, options: OcrOptions) -> _Reading:
     """Read a page, turning it upright first if it lies sideways or reads as if upside down.
 
     ``image`` is the page at ``display_dpi`` (what the searchable PDF shows), ``gray`` its copy for
@@ -352,8 +407,7 @@ def _orientation(gray: Image.Image, dpi: int, options: OcrOptions) -> tuple[int,
     """Clockwise quarter turns (in degrees) Tesseract's orientation detection asks for (0 if unsure),
     and the seconds Tesseract took."""
     ink, _ = preprocess.remove_rules(preprocess.binarise(gray), dpi)
-    found = tesseract.detect_orientation(preprocess.to_image(ink), dpi,
-                                         timeout_s=min(_OSD_TIMEOUT_S, options.page_timeout_s))
+    found = tesseract.detect_orientation(ink, dpi, timeout_s=min(_OSD_TIMEOUT_S, options.page_timeout_s))
     if found is None:
         return 0, 0.0
     if found.confidence < _MIN_OSD_CONFIDENCE or found.rotate not in _CLOCKWISE:

@@ -236,7 +236,9 @@ def jpeg_page(jpeg: PageJpeg, options: OcrOptions, *, max_dpi: int | None = None
 
     The pixels PDFium would render at the same resolution, for a third of the CPU time (no page
     rendering pipeline, no BGRA buffer to convert) and without PDFium's lock. A page brought down (to
-    ``max_dpi`` or :attr:`~ocr.models.OcrOptions.ocr_dpi_cap`) is resized with a box filter; a JPEG at
+    ``max_dpi`` or :attr:`~ocr.models.OcrOptions.ocr_dpi_cap`) is resized with Pillow's bilinear
+    (triangle) filter, as PDFium resamples: on the benchmark corpus 300 dpi pages read at 200 dpi then
+    have half the character errors they had with a box filter (CER 0.66% -> 0.54% overall). A JPEG at
     least twice as fine as needed is decoded at a half, quarter or eighth of its size by the decoder
     itself. Returns ``None`` when Pillow cannot decode it (the caller renders the page with PDFium).
     """
@@ -256,7 +258,7 @@ def jpeg_page(jpeg: PageJpeg, options: OcrOptions, *, max_dpi: int | None = None
         if ink_gray:
             pixels = preprocess.ink_gray(pixels)
         if pixels.size != (width, height):
-            pixels = pixels.resize((width, height), Image.Resampling.BOX)
+            pixels = pixels.resize((width, height), Image.Resampling.BILINEAR)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None
     return Raster(pixels, dpi, jpeg.dpi)

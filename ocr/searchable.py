@@ -55,6 +55,8 @@ class ImagePage:
         width_pt: the page's width in points (the scan's physical size).
         height_pt: its height.
         text: content-stream operators of the invisible text layer (``b""`` for none).
+        turn: clockwise quarter turn (degrees) a reader applies to show the page upright (``/Rotate``);
+            the image and the page size above are the scan as it lies.
     """
 
     jpeg: Path
@@ -64,6 +66,7 @@ class ImagePage:
     width_pt: float
     height_pt: float
     text: bytes = b""
+    turn: int = 0
 
 
 PagePart = CopiedPage | ImagePage
@@ -78,6 +81,7 @@ def image_page(
     read_size: tuple[int, int] | None = None,
     skew: float = 0.0,
     jpeg: Path | bytes | None = None,
+    turn: int = 0,
 ) -> ImagePage:
     """Prepare one page of the searchable PDF: its JPEG and its text layer (runs in a page worker).
 
@@ -92,7 +96,12 @@ def image_page(
             much, so the scan is shown untouched and the words still sit on their printed place.
         jpeg: a JPEG file (or its bytes) holding exactly ``display``, embedded as is instead of
             re-encoding; ``display`` then only gives the size.
+        turn: clockwise quarter turn (0, 90, 180, 270) that shows ``display`` upright: the page is
+            marked ``/Rotate turn`` and the words (read from the upright page) are laid out on the
+            upright page, so a reader shows them on their printed place.
     """
+    if turn not in overlay.TURNS:
+        raise ValueError(f"a page turns by a quarter turn, not {turn} degrees")
     width_pt = display.width / dpi * 72
     height_pt = display.height / dpi * 72
     path, header = _jpeg(scratch, display, dpi, jpeg)
@@ -100,9 +109,10 @@ def image_page(
     if lines:
         if read_size is None:
             raise ValueError("read_size is required with a text layer")
-        placement = overlay.Placement(read_size[0], read_size[1], width_pt, height_pt, skew)
+        upright = (height_pt, width_pt) if turn in (90, 270) else (width_pt, height_pt)
+        placement = overlay.Placement(read_size[0], read_size[1], upright[0], upright[1], skew, turn)
         text = overlay.content(lines, placement)
-    return ImagePage(path, header.width, header.height, _EMBEDDABLE_MODES[header.mode], width_pt, height_pt, text)
+    return ImagePage(path, header.width, header.height, _EMBEDDABLE_MODES[header.mode], width_pt, height_pt, text, turn)
 
 
 def _jpeg(scratch: Path, display: Image.Image, dpi: int, jpeg: Path | bytes | None) -> tuple[Path, Image.Image]:
@@ -150,18 +160,31 @@ def assemble(parts: Sequence[PagePart], destination: Path) -> None:
 def _image_page(out: Any, part: ImagePage, font: Any) -> Any:
     from pikepdf import Array, Dictionary, Name, Stream
 
-    image = Stream(out, part.jpeg.read_bytes(), Type=Name.XObject, Subtype=Name.Image, Width=part.width_px,
-                   Height=part.height_px, ColorSpace=Name(part.colour_space), BitsPerComponent=8,
-                   Filter=Name.DCTDecode)
+    image = Stream(
+        out,
+        part.jpeg.read_bytes(),
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=part.width_px,
+        Height=part.height_px,
+        ColorSpace=Name(part.colour_space),
+        BitsPerComponent=8,
+        Filter=Name.DCTDecode,
+    )
     resources = Dictionary(XObject=Dictionary(Im0=image))
     drawing = f"q {part.width_pt:.4f} 0 0 {part.height_pt:.4f} 0 0 cm /Im0 Do Q\n".encode("ascii")
     if part.text:
         resources.Font = Dictionary({"/" + overlay.FONT_NAME: font})
         drawing += part.text
-    return out.make_indirect(Dictionary(
-        Type=Name.Page, MediaBox=Array([0, 0, part.width_pt, part.height_pt]), Resources=resources,
+    page = Dictionary(
+        Type=Name.Page,
+        MediaBox=Array([0, 0, part.width_pt, part.height_pt]),
+        Resources=resources,
         Contents=Stream(out, drawing),
-    ))
+    )
+    if part.turn:
+        page.Rotate = part.turn
+    return out.make_indirect(page)
 
 
 def convert_to_pdfa(path: Path) -> str | None:

@@ -12,8 +12,9 @@ It owns the rules every call follows:
 - one recognition pass per page produces the words with their boxes and confidences (TSV only:
   ``tessedit_create_tsv`` through :func:`pytesseract.pytesseract.run_tesseract`). The searchable
   PDF's text layer is written by :mod:`ocr.overlay` from these words in sohoa's reading order, so
-  Tesseract is not asked for its own text-only PDF. The page image is written by this module (fast
-  PNG, resolution recorded) and passed by name, so pytesseract does not re-encode it.
+  Tesseract is not asked for its own text-only PDF. The page is written by this module (raw PBM
+  packed straight from the ink mask, see :func:`_save_page`) and passed by name, so pytesseract does
+  not re-encode it.
 
 Each :class:`Recognition` also carries the wall time of its Tesseract process, which the benchmark uses
 to report the share of time sohoa spends outside Tesseract.
@@ -32,7 +33,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytesseract
+from numpy.typing import NDArray
 from PIL import Image
 
 from ocr.errors import APT_INSTALL, MissingDependency
@@ -49,8 +52,7 @@ def single_threaded() -> None:
     current = os.environ.get(_THREAD_VARIABLE)
     if current != "1":
         if current is not None:
-            log.info("%s was %s; set to 1 for Tesseract (pages run in parallel instead)", _THREAD_VARIABLE,
-                     current)
+            log.info("%s was %s; set to 1 for Tesseract (pages run in parallel instead)", _THREAD_VARIABLE, current)
         os.environ[_THREAD_VARIABLE] = "1"
 
 
@@ -115,25 +117,40 @@ def check_installed(language: str, need_osd: bool = False) -> str:
         wanted.append("osd")
     missing = [lang for lang in wanted if lang not in available]
     if missing:
-        raise MissingDependency("", f"Tesseract has no '{'+'.join(missing)}' language data",
-                                f"install it with: {APT_INSTALL}")
+        raise MissingDependency(
+            "", f"Tesseract has no '{'+'.join(missing)}' language data", f"install it with: {APT_INSTALL}"
+        )
     return f"tesseract {version}"
 
 
-def _save_page(image: Image.Image, folder: Path, dpi: int) -> Path:
+Page = Image.Image | NDArray[np.uint8]
+"""A page for Tesseract: an image (``L`` or ``1``), or an ink mask (1 for ink, 0 for paper) as the
+clean-up steps make it (:func:`ocr.preprocess.binarise`)."""
+
+
+def _save_page(page: Page, folder: Path, dpi: int) -> Path:
     """The page as a file Tesseract reads quickly.
 
-    A bilevel page (what the pipeline sends) is written as raw PBM: no compression to spend time on
-    either side (half the time of a fast PNG to write, and Leptonica reads it with a copy), 1 bit per
-    pixel (a 200 dpi A4 page is 0.5 MB). PBM records no resolution: Tesseract gets it from ``--dpi``.
-    Anything else goes as a lightly compressed PNG with its resolution recorded.
+    An ink mask (what the pipeline sends) or a bilevel image is written as raw PBM: no compression to
+    spend time on either side (Leptonica reads it with a copy), 1 bit per pixel (a 200 dpi A4 page is
+    0.5 MB). A mask is packed straight into the file's rows (``np.packbits``: 1 is ink in both, well
+    under a millisecond, where Pillow takes 6 ms to pack and write a ``1`` image). PBM records no
+    resolution: Tesseract gets it from ``--dpi``. Anything else goes as a lightly compressed PNG with its
+    resolution recorded.
     """
-    if image.mode == "1":
+    if isinstance(page, np.ndarray):
         source = folder / "page.pbm"
-        image.save(source, "PPM")
+        height, width = page.shape
+        with source.open("wb") as out:
+            out.write(b"P4\n%d %d\n" % (width, height))
+            out.write(np.packbits(page, axis=1).tobytes())
+        return source
+    if page.mode == "1":
+        source = folder / "page.pbm"
+        page.save(source, "PPM")
         return source
     source = folder / "page.png"
-    image.save(source, dpi=(dpi, dpi), compress_level=1)
+    page.save(source, dpi=(dpi, dpi), compress_level=1)
     return source
 
 
@@ -145,7 +162,7 @@ def _missing_language(error: pytesseract.TesseractError, language: str) -> Missi
 
 
 def recognise(
-    image: Image.Image,
+    image: Page,
     dpi: int,
     *,
     language: str = "vie",
@@ -155,7 +172,7 @@ def recognise(
     """Read one page: its words with their boxes and confidences.
 
     Args:
-        image: the cleaned page (``L`` or ``1``; black text on white).
+        image: the cleaned page: an ink mask, or an ``L`` or ``1`` image (black text on white).
         dpi: its resolution, which also sizes the PDF page.
         language: Tesseract language(s).
         psm: page segmentation mode.
@@ -172,21 +189,24 @@ def recognise(
         started = time.monotonic()
         try:
             # No extension: Tesseract writes only the renderers the config asks for (the TSV).
-            pytesseract.pytesseract.run_tesseract(str(source), str(base), "", language, config=config,
-                                                  timeout=timeout_s)
+            pytesseract.pytesseract.run_tesseract(
+                str(source), str(base), "", language, config=config, timeout=timeout_s
+            )
         except pytesseract.TesseractNotFoundError as exc:
             raise MissingDependency("", "Tesseract OCR is not installed", f"install it with: {APT_INSTALL}") from exc
         except pytesseract.TesseractError as exc:
             missing = _missing_language(exc, language)
             if missing is not None:
                 raise missing from exc
-            return Recognition((), f"Tesseract failed on the page (exit {exc.status}); page left empty",
-                               time.monotonic() - started)
+            return Recognition(
+                (), f"Tesseract failed on the page (exit {exc.status}); page left empty", time.monotonic() - started
+            )
         except RuntimeError as exc:  # pytesseract's timeout (TesseractError, a subclass, is above)
             if str(exc) != _TIMEOUT_MESSAGE:
                 raise
-            return Recognition((), f"Tesseract did not finish within {timeout_s:g} s; page left empty",
-                               time.monotonic() - started)
+            return Recognition(
+                (), f"Tesseract did not finish within {timeout_s:g} s; page left empty", time.monotonic() - started
+            )
         seconds = time.monotonic() - started
         tsv_path = base.with_suffix(".tsv")
         if not tsv_path.exists():
@@ -195,7 +215,7 @@ def recognise(
     return Recognition(lines, None, seconds)
 
 
-def detect_orientation(image: Image.Image, dpi: int, *, timeout_s: float = 30.0) -> Orientation | None:
+def detect_orientation(image: Page, dpi: int, *, timeout_s: float = 30.0) -> Orientation | None:
     """Tesseract's guess of how far the page is turned; ``None`` when it cannot tell."""
     single_threaded()
     with tempfile.TemporaryDirectory(prefix="ocr-osd-") as tmp:
@@ -235,7 +255,13 @@ def parse_tsv(tsv: str) -> tuple[Line, ...]:
         if not text:
             continue
         key = (int(row[col["block_num"]]), int(row[col["par_num"]]), int(row[col["line_num"]]))
-        word = Word(text, max(0.0, float(row[col["conf"]])), int(row[col["left"]]), int(row[col["top"]]),
-                    int(row[col["width"]]), int(row[col["height"]]))
+        word = Word(
+            text,
+            max(0.0, float(row[col["conf"]])),
+            int(row[col["left"]]),
+            int(row[col["top"]]),
+            int(row[col["width"]]),
+            int(row[col["height"]]),
+        )
         grouped.setdefault(key, []).append(word)
     return tuple(Line(block, par, tuple(words)) for (block, par, _), words in grouped.items())

@@ -211,6 +211,34 @@ def test_sideways_page_is_turned_and_read(tmp_path: Path) -> None:
     assert cer(result.text, truth) < MAX_CER
 
 
+def test_scanned_pdf_page_lying_sideways_keeps_its_scan_and_is_shown_upright(tmp_path: Path) -> None:
+    """The scan's own JPEG is embedded as it lies, the page is shown upright (/Rotate), the layer reads right."""
+    import pypdfium2 as pdfium
+
+    fields = DocFields.fake(52)
+    pages, truth = render_document("bien_nhan", fields, seed=52)
+    sideways = pages[0].transpose(Image.Transpose.ROTATE_90)  # turned counter-clockwise
+    source = write_scan([sideways], tmp_path / "sideways.pdf", "pdf", dpi=200)
+    result = ocr_file(source, tmp_path / "out")
+    assert result.pages[0].rotation == 90
+    assert cer(result.text, truth) < MAX_CER
+    original = pdfium.PdfDocument(source)
+    searchable = pdfium.PdfDocument(result.pdf_path)
+    try:
+        scan = next(iter(original[0].get_objects()))
+        page = searchable[0]
+        shown = [obj for obj in page.get_objects() if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
+        assert page.get_rotation() == 90
+        width, height = page.get_size()
+        assert width < height  # a reader shows the page upright (A4 portrait)
+        assert bytes(shown[0].get_data(decode_simple=False)) == bytes(scan.get_data(decode_simple=False))
+        layer = page.get_textpage().get_text_range()
+        assert " ".join(layer.split()) == " ".join(result.text.split())
+    finally:
+        searchable.close()
+        original.close()
+
+
 def test_born_digital_pdf_keeps_its_own_text(tmp_path: Path) -> None:
     lines = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
              "Mã hồ sơ: 000.00.32.H19-210708-0032"]

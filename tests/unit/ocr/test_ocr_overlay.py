@@ -201,8 +201,10 @@ def test_pages_share_one_font_and_the_jpeg_is_embedded_byte_for_byte(tmp_path: P
     scan = Image.new("RGB", PAGE_PX, (250, 246, 238))
     original = tmp_path / "scan.jpg"
     scan.save(original, "JPEG", quality=90)
-    parts = [searchable.image_page(tmp_path / f"p{i}.jpg", scan, DPI, lines=HEADER, read_size=PAGE_PX,
-                                   jpeg=original) for i in range(3)]
+    parts = [
+        searchable.image_page(tmp_path / f"p{i}.jpg", scan, DPI, lines=HEADER, read_size=PAGE_PX, jpeg=original)
+        for i in range(3)
+    ]
     searchable.assemble(parts, tmp_path / "three.pdf")
     with pikepdf.open(tmp_path / "three.pdf") as pdf:
         fonts = {page.Resources.Font["/" + FONT_NAME].objgen for page in pdf.pages}
@@ -224,3 +226,38 @@ def test_non_embeddable_jpeg_is_reencoded(tmp_path: Path) -> None:
     searchable.assemble([part], tmp_path / "p.pdf")
     with pikepdf.open(tmp_path / "p.pdf") as pdf:
         assert pdf.pages[0].Resources.XObject.Im0.ColorSpace == "/DeviceRGB"
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_page_shown_turned_keeps_the_scan_as_it_lies_and_its_words_on_their_place(tmp_path: Path, turn: int) -> None:
+    """A scan lying turned is embedded as it lies with /Rotate; the words, read upright, land where printed."""
+    import pypdfium2 as pdfium
+
+    word = Word("Hạnh", 95.0, 1200, 400, 80, _H)  # in the upright page's pixels (PAGE_PX)
+    lying = PAGE_PX[::-1] if turn in (90, 270) else PAGE_PX
+    part = searchable.image_page(
+        tmp_path / "page.jpg", Image.new("L", lying, 255), DPI, lines=[(word,)], read_size=PAGE_PX, turn=turn
+    )
+    out = tmp_path / "page.pdf"
+    searchable.assemble([part], out)
+    points = 72 / DPI
+    up_w, up_h = PAGE_PX[0] * points, PAGE_PX[1] * points
+    # the word's centre on the upright page (y up), and where that point is on the page as it lies
+    x = (word.left + word.width / 2) * points
+    y = up_h - (word.top + word.height / 2) * points
+    expected = {90: (up_h - y, x), 180: (up_w - x, up_h - y), 270: (y, up_w - x)}[turn]
+    doc = pdfium.PdfDocument(out)
+    try:
+        page = doc[0]
+        assert page.get_rotation() == turn
+        assert page.get_size() == pytest.approx((up_w, up_h), abs=0.01)  # as a reader shows it: upright
+        assert [float(v) for v in page.get_mediabox()] == pytest.approx([0, 0, lying[0] * points, lying[1] * points])
+        textpage = page.get_textpage()
+        assert textpage.get_text_range().strip() == "Hạnh"
+        boxes = [textpage.get_charbox(i) for i in range(4)]
+        left, bottom = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        right, top = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        assert (left + right) / 2 == pytest.approx(expected[0], abs=1.5)
+        assert (bottom + top) / 2 == pytest.approx(expected[1], abs=1.5)
+    finally:
+        doc.close()
