@@ -7,7 +7,6 @@ person's dossiers without revealing or allowing a dictionary attack on the numbe
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 
@@ -18,4 +17,4 @@ def pseudonym(key: bytes, identity_number: str | None) -> str | None:
     normalised = "".join(identity_number.split()).upper()
     if not normalised:
         return None
-    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, normalised.encode(), "sha256").hex()  # one-shot HMAC: same value, faster

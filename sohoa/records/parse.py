@@ -34,6 +34,8 @@ from datetime import date
 from json.encoder import encode_basestring
 from typing import Any, Literal
 
+import orjson
+
 from sohoa.records.catalogue import Catalogue
 from sohoa.records.csv_rows import read_csv_rows
 from sohoa.records.datetimes import today_in_vietnam
@@ -61,6 +63,15 @@ def _reject_constant(name: str) -> Any:
 
 
 _JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+# orjson reads a line several times faster than the json module, but differs from it in two ways: it reads an
+# integer beyond 64 bits as a float, and it stops at 1,024 levels of nesting where the json module's limit is
+# Python's recursion limit. A line that could hit either (a run of 19 digits; many brackets) and any line orjson
+# refuses are read by the json module, so every line reads to the same value, or fails with the same reason,
+# as with the json module alone.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
+_MANY_BRACKETS = 256
 
 
 def batch_format(name: str) -> BatchFormat:
@@ -135,6 +146,19 @@ def _decode(text: str) -> tuple[Any, str | None]:
     return value, None
 
 
+def _decode_line(raw: bytes, text: str) -> tuple[Any, str | None]:
+    """:func:`_decode` of a line that is valid UTF-8 (``raw``, and ``text`` decoded from it), faster."""
+    if (
+        _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZERO)
+        and raw.count(b"[") + raw.count(b"{") < _MANY_BRACKETS
+    ):
+        try:
+            return orjson.loads(raw), None
+        except orjson.JSONDecodeError:
+            pass  # the json module gives the reason (and reads what orjson alone refuses, e.g. 1e400)
+    return _decode(text)
+
+
 def _has_lone_surrogate(value: Any) -> bool:
     if isinstance(value, str):
         return _LONE_SURROGATE.search(value) is not None
@@ -179,7 +203,7 @@ def _read_jsonl(source: Iterable[bytes], checks: Checks) -> Iterator[RecordLine]
         except UnicodeDecodeError:
             yield unreadable_line(line_no, raw.decode("utf-8", errors="replace"), "the line is not valid UTF-8")
             continue
-        value, problem = _decode(text)
+        value, problem = _decode_line(raw, text)
         if problem is not None:
             yield unreadable_line(line_no, text, f"the line is {problem}")
         elif not isinstance(value, dict):
