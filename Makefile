@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 RUN := uv run --frozen
 
-.PHONY: bootstrap demo test test-unit test-heavy up down status lint audit chaos
+.PHONY: bootstrap demo test test-unit test-heavy up down status format lint audit chaos
 
 bootstrap:  ## system packages, uv and the locked environment
 	@infra/bootstrap.sh
@@ -32,9 +32,13 @@ down:
 status:
 	@$(RUN) sohoa services status
 
+format: bootstrap  ## ruff format over the code (make lint checks it)
+	@$(RUN) ruff format sohoa ocr dags plugins tests bench infra
+	@$(RUN) ruff check --fix .
+
 lint: bootstrap
 	@$(RUN) ruff check .
-	@$(RUN) ruff format --check sohoa ocr dags plugins tests bench || true
+	@$(RUN) ruff format --check sohoa ocr dags plugins tests bench infra
 	@$(RUN) mypy
 
 audit:  ## pip-audit of uv.lock; fails on a known vulnerability, warns loudly if no advisory service answers

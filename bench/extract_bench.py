@@ -41,14 +41,27 @@ def expected_fields(kind: str, f: DocFields) -> dict[str, str]:
     if kind == "don_de_nghi":
         return {**common, "ngay_sinh": f.birth_date.isoformat(), "ngay_van_ban": f.received.isoformat()}
     if kind == "quyet_dinh":
-        return {**common, "so_ky_hieu": f.doc_number, "ngay_van_ban": f.issued.isoformat(),
-                "ngay_tiep_nhan": f.received.isoformat()}
+        return {
+            **common,
+            "so_ky_hieu": f.doc_number,
+            "ngay_van_ban": f.issued.isoformat(),
+            "ngay_tiep_nhan": f.received.isoformat(),
+        }
     if kind == "giay_phep":
-        return {**common, "so_ky_hieu": f"{f.doc_number.split('/')[0]}/{f.result_short}",
-                "ngay_van_ban": f.issued.isoformat(), "ngay_sinh": f.birth_date.isoformat(),
-                "ngay_tiep_nhan": f.received.isoformat(), "ngay_hieu_luc": f.issued.isoformat()}
-    return {**common, "so_ky_hieu": f"{f.ma_ho_so.split('-')[-1]}/BN-{f.agency_short}",
-            "ngay_van_ban": f.received.isoformat(), "ngay_hen_tra": f.issued.isoformat()}
+        return {
+            **common,
+            "so_ky_hieu": f"{f.doc_number.split('/')[0]}/{f.result_short}",
+            "ngay_van_ban": f.issued.isoformat(),
+            "ngay_sinh": f.birth_date.isoformat(),
+            "ngay_tiep_nhan": f.received.isoformat(),
+            "ngay_hieu_luc": f.issued.isoformat(),
+        }
+    return {
+        **common,
+        "so_ky_hieu": f"{f.ma_ho_so.split('-')[-1]}/BN-{f.agency_short}",
+        "ngay_van_ban": f.received.isoformat(),
+        "ngay_hen_tra": f.issued.isoformat(),
+    }
 
 
 def score(expected: dict[str, str], found: dict[str, str], tally: Counter[str], per_field: Counter[str]) -> None:
@@ -73,8 +86,7 @@ def one_document(args: tuple[int, int, str]) -> tuple[str, dict[str, str], dict[
     source = write_scan(pages, Path(tmp) / f"doc{seed}.png", "png", dpi=dpi)
     started = time.perf_counter()
     result = ocr_file(source, Path(tmp) / f"out{seed}", options=OcrOptions(workers=1))
-    from_ocr = {k: v.value for k, v in extract_fields(result.text, [p.confidence for p in result.pages])
-                .best().items()}
+    from_ocr = {k: v.value for k, v in extract_fields(result.text, [p.confidence for p in result.pages]).best().items()}
     seconds = time.perf_counter() - started
     from_truth = {k: v.value for k, v in extract_fields(truth).best().items()}
     return kind, expected_fields(kind, fields), from_ocr, from_truth, seconds
@@ -92,8 +104,10 @@ def main() -> int:
     ref_tally: Counter[str] = Counter()
     per_field: Counter[str] = Counter()
     seconds = 0.0
-    with tempfile.TemporaryDirectory(prefix="sohoa-extract-bench-") as tmp, \
-            ProcessPoolExecutor(max_workers=args.workers) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="sohoa-extract-bench-") as tmp,
+        ProcessPoolExecutor(max_workers=args.workers) as pool,
+    ):
         jobs = [(args.seed + i, args.dpi, tmp) for i in range(args.docs)]
         for kind, expected, from_ocr, from_truth, took in pool.map(one_document, jobs):
             score(expected, from_ocr, ocr_tally, per_field)
@@ -108,16 +122,20 @@ def main() -> int:
     p_ocr, r_ocr = ratios(ocr_tally)
     p_ref, r_ref = ratios(ref_tally)
     print(f"\nfield extraction on {args.docs} generated documents at {args.dpi} dpi")
-    print(f"  from OCR text          precision {p_ocr:7.2%}  recall {r_ocr:7.2%}  "
-          f"({ocr_tally['correct']} correct of {ocr_tally['extracted']} extracted, {ocr_tally['expected']} expected)")
+    print(
+        f"  from OCR text          precision {p_ocr:7.2%}  recall {r_ocr:7.2%}  "
+        f"({ocr_tally['correct']} correct of {ocr_tally['extracted']} extracted, {ocr_tally['expected']} expected)"
+    )
     print(f"  reference (true text)  precision {p_ref:7.2%}  recall {r_ref:7.2%}")
     print(f"  ratio OCR / reference  precision {p_ocr / max(p_ref, 1e-9):.3f}  recall {r_ocr / max(r_ref, 1e-9):.3f}")
     print(f"  OCR + extraction       {seconds / max(1, args.docs):.2f} s per document (one process each)")
     names = sorted({k.split(":")[0] for k in per_field})
     print("  per field (ok / expected, wrong):")
     for name in names:
-        print(f"    {name:16s} {per_field[name + ':ok']:3d} / {per_field[name + ':expected']:3d}, "
-              f"{per_field[name + ':wrong']} wrong")
+        print(
+            f"    {name:16s} {per_field[name + ':ok']:3d} / {per_field[name + ':expected']:3d}, "
+            f"{per_field[name + ':wrong']} wrong"
+        )
     targets_met = p_ocr >= 0.98 and r_ocr >= 0.95
     print(f"  targets (precision >= 98%, recall >= 95%): {'met' if targets_met else 'NOT met'}")
     return 0

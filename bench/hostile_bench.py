@@ -62,8 +62,11 @@ def _child(name: str) -> dict[str, Any]:
                 rule = next(r for cls, r in QUARANTINE_RULES.items() if isinstance(exc, cls))
         if fate == "stored":
             stage = "ocr"
-            options = OcrOptions(page_timeout_s=settings.ocr_page_timeout_s, workers=settings.ocr_workers_per_task,
-                                 limits=limits_of(settings))
+            options = OcrOptions(
+                page_timeout_s=settings.ocr_page_timeout_s,
+                workers=settings.ocr_workers_per_task,
+                limits=limits_of(settings),
+            )
             try:
                 result = ocr_file(path, Path(tmp) / "out", options=options)
             except BadInput as exc:
@@ -74,10 +77,15 @@ def _child(name: str) -> dict[str, Any]:
                 detail = f"{len(result.pages)} page(s), {len(result.text)} characters"
     seconds = time.monotonic() - started
     return {
-        "name": name, "fate": fate, "rule": rule, "stage": stage, "seconds": round(seconds, 2),
+        "name": name,
+        "fate": fate,
+        "rule": rule,
+        "stage": stage,
+        "seconds": round(seconds, 2),
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "bytes": len(data), "detail": detail[:160],
+        "bytes": len(data),
+        "detail": detail[:160],
     }
 
 
@@ -111,12 +119,26 @@ def run_kind(name: str, hard_timeout_s: float) -> dict[str, Any]:
         proc.kill()
         proc.join()
         if row is None:
-            return {"name": name, "fate": "hang", "rule": None, "seconds": round(time.monotonic() - started, 1),
-                    "rss_mb": nan, "children_rss_mb": nan, "detail": "killed by the hard timeout"}
+            return {
+                "name": name,
+                "fate": "hang",
+                "rule": None,
+                "seconds": round(time.monotonic() - started, 1),
+                "rss_mb": nan,
+                "children_rss_mb": nan,
+                "detail": "killed by the hard timeout",
+            }
     if row is None or "crash" in row:
         detail = row["crash"] if row else f"child died (exit code {proc.exitcode})"
-        return {"name": name, "fate": "crash", "rule": None, "seconds": round(time.monotonic() - started, 1),
-                "rss_mb": nan, "children_rss_mb": nan, "detail": detail}
+        return {
+            "name": name,
+            "fate": "crash",
+            "rule": None,
+            "seconds": round(time.monotonic() - started, 1),
+            "rss_mb": nan,
+            "children_rss_mb": nan,
+            "detail": detail,
+        }
     return row
 
 
@@ -138,11 +160,14 @@ def main() -> int:
     settings = Settings()
     seconds_limit, memory_limit = settings.hostile_seconds_limit, settings.hostile_memory_limit_mb
     kinds = [k for k in KINDS if not args.only or k.name in args.only]
-    print(f"{len(kinds)} kind(s); limits per file: {seconds_limit:g} s, {memory_limit} MB peak RSS "
-          f"(pages {settings.max_document_pages}, {settings.max_page_megapixels:g} MP per page or image, "
-          f"{settings.max_document_bytes // 2**20} MB); hard timeout {2 * seconds_limit:g} s")
-    header = (f"{'kind':32} {'expected':12} {'fate':12} {'rule':28} {'stage':6} {'s':>7} {'RSS MB':>7} "
-              f"{'child MB':>8}  ok")
+    print(
+        f"{len(kinds)} kind(s); limits per file: {seconds_limit:g} s, {memory_limit} MB peak RSS "
+        f"(pages {settings.max_document_pages}, {settings.max_page_megapixels:g} MP per page or image, "
+        f"{settings.max_document_bytes // 2**20} MB); hard timeout {2 * seconds_limit:g} s"
+    )
+    header = (
+        f"{'kind':32} {'expected':12} {'fate':12} {'rule':28} {'stage':6} {'s':>7} {'RSS MB':>7} {'child MB':>8}  ok"
+    )
     print(header)
     print("-" * len(header))
     rows, bad = [], 0
@@ -154,17 +179,22 @@ def main() -> int:
         ok = fate_ok and within
         bad += not ok
         marks = "yes" if ok else ("FATE" if not fate_ok else "LIMIT")
-        print(f"{kind.name[:32]:32} {kind.fate:12} {row['fate']:12} {str(row['rule'])[:28]:28} "
-              f"{row.get('stage', '-'):6} {row['seconds']:7.2f} {row['rss_mb']:7.0f} {row['children_rss_mb']:8.0f}"
-              f"  {marks}", flush=True)
+        print(
+            f"{kind.name[:32]:32} {kind.fate:12} {row['fate']:12} {str(row['rule'])[:28]:28} "
+            f"{row.get('stage', '-'):6} {row['seconds']:7.2f} {row['rss_mb']:7.0f} {row['children_rss_mb']:8.0f}"
+            f"  {marks}",
+            flush=True,
+        )
         if not ok:
             print(f"    {row['detail']}")
         rows.append({**row, "expected_fate": kind.fate, "expected_rule": kind.rule, "ok": ok})
     worst_s = max(rows, key=lambda r: r["seconds"])
     worst_m = max(rows, key=lambda r: max(r["rss_mb"], r["children_rss_mb"]))
-    print(f"slowest: {worst_s['name']} {worst_s['seconds']:.2f} s; largest: {worst_m['name']} "
-          f"{max(worst_m['rss_mb'], worst_m['children_rss_mb']):.0f} MB; {len(rows) - bad}/{len(rows)} as expected "
-          f"and within limits")
+    print(
+        f"slowest: {worst_s['name']} {worst_s['seconds']:.2f} s; largest: {worst_m['name']} "
+        f"{max(worst_m['rss_mb'], worst_m['children_rss_mb']):.0f} MB; {len(rows) - bad}/{len(rows)} as expected "
+        f"and within limits"
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 1 if bad else 0

@@ -108,20 +108,36 @@ def generate(url: str, dossiers: int) -> None:
     conn = _connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("""INSERT INTO sohoa.procedure (ma_tthc, ten_tthc, thoi_han_giai_quyet, co_phi_le_phi,
+        cur.execute(
+            """INSERT INTO sohoa.procedure (ma_tthc, ten_tthc, thoi_han_giai_quyet, co_phi_le_phi,
                                                     co_ket_qua_giay, toan_trinh)
                        SELECT format('1.%%s', lpad(p::text, 6, '0')), 'Thủ tục ' || p, 3 + p %% 13, p %% 2 = 0,
                               p %% 3 = 0, p %% 4 <> 0
-                       FROM generate_series(1, %s) p""", (PROCEDURES,))
-        cur.execute("INSERT INTO sohoa.record_batch (object_key, sha256, format) VALUES ('bench', 'bench', 'jsonl') "
-                    "RETURNING id")
+                       FROM generate_series(1, %s) p""",
+            (PROCEDURES,),
+        )
+        cur.execute(
+            "INSERT INTO sohoa.record_batch (object_key, sha256, format) VALUES ('bench', 'bench', 'jsonl') "
+            "RETURNING id"
+        )
         batch = cur.fetchone()[0]  # type: ignore[index]
         for lo in range(1, dossiers + 1, CHUNK):
             hi = min(lo + CHUNK - 1, dossiers)
             t = time.monotonic()
-            cur.execute(_GENERATE, {"batch": batch, "lo": lo, "hi": hi, "start": START, "days": DAYS,
-                                    "agencies": AGENCIES, "per_agency": PROCEDURES_PER_AGENCY,
-                                    "procedures": PROCEDURES, "open_from": date(2025, 12, 1)})
+            cur.execute(
+                _GENERATE,
+                {
+                    "batch": batch,
+                    "lo": lo,
+                    "hi": hi,
+                    "start": START,
+                    "days": DAYS,
+                    "agencies": AGENCIES,
+                    "per_agency": PROCEDURES_PER_AGENCY,
+                    "procedures": PROCEDURES,
+                    "open_from": date(2025, 12, 1),
+                },
+            )
             print(f"  generated dossiers {lo:,}..{hi:,} in {time.monotonic() - t:.1f} s", flush=True)
         cur.execute("""INSERT INTO sohoa.dossier (ma_ho_so, batch_id, line_no, cap_nhat_luc)
                        SELECT ma_ho_so, batch_id, line_no, cap_nhat_luc FROM sohoa.record_version""")
@@ -137,14 +153,27 @@ def nightly_change(url: str, dossiers: int, day: date = BUILD_DATE) -> int:
     conn = _connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("INSERT INTO sohoa.record_batch (object_key, sha256, format) VALUES ('night', %s, 'jsonl') "
-                    "RETURNING id", (f"night-{day}",))
+        cur.execute(
+            "INSERT INTO sohoa.record_batch (object_key, sha256, format) VALUES ('night', %s, 'jsonl') RETURNING id",
+            (f"night-{day}",),
+        )
         batch = cur.fetchone()[0]  # type: ignore[index]
-        cur.execute(_GENERATE.replace("%(start)s::timestamptz + (random() * %(days)s)", "%(start)s::timestamptz + "
-                                      "(random() * 0.999)"),
-                    {"batch": batch, "lo": dossiers + 1, "hi": dossiers + per_day, "start": day, "days": 1,
-                     "agencies": AGENCIES, "per_agency": PROCEDURES_PER_AGENCY, "procedures": PROCEDURES,
-                     "open_from": date(2030, 1, 1)})
+        cur.execute(
+            _GENERATE.replace(
+                "%(start)s::timestamptz + (random() * %(days)s)", "%(start)s::timestamptz + (random() * 0.999)"
+            ),
+            {
+                "batch": batch,
+                "lo": dossiers + 1,
+                "hi": dossiers + per_day,
+                "start": day,
+                "days": 1,
+                "agencies": AGENCIES,
+                "per_agency": PROCEDURES_PER_AGENCY,
+                "procedures": PROCEDURES,
+                "open_from": date(2030, 1, 1),
+            },
+        )
         # Resolve open dossiers: a new version of each with status 10, finished on 2026-01-01.
         cur.execute(
             """INSERT INTO sohoa.record_version (batch_id, line_no, usable, ma_ho_so, ma_tthc, ma_tthc_quoc_gia,
@@ -193,8 +222,9 @@ class PeakMemory:
             try:
                 rss = backend.memory_info().rss
                 for proc in psutil.process_iter(["cmdline"]):
-                    if "parallel worker for PID" in " ".join(proc.info["cmdline"] or []) and \
-                            f"PID {self.pid}" in " ".join(proc.info["cmdline"] or []):
+                    if "parallel worker for PID" in " ".join(
+                        proc.info["cmdline"] or []
+                    ) and f"PID {self.pid}" in " ".join(proc.info["cmdline"] or []):
                         rss += proc.memory_info().rss
                 self.peak = max(self.peak, rss)
             except psutil.Error:
@@ -230,18 +260,23 @@ def timed_build(url: str, label: str, target: float, **kwargs: object) -> None:
         cur.execute("SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")
         temp_after = int(cur.fetchone()[0])  # type: ignore[index]
     conn.close()
-    print(f"{label}: {seconds:.1f} s (target {target:.0f} s, ratio {seconds / target:.2f}); "
-          f"{summary.dossiers_refreshed:,} dossier(s), {summary.daily_rows:,} daily row(s), "
-          f"{summary.indicator_rows:,} indicator row(s); peak backend memory {memory.peak / 2**20:.0f} MiB, "
-          f"temporary files {(temp_after - temp_before) / 2**20:.0f} MiB", flush=True)
+    print(
+        f"{label}: {seconds:.1f} s (target {target:.0f} s, ratio {seconds / target:.2f}); "
+        f"{summary.dossiers_refreshed:,} dossier(s), {summary.daily_rows:,} daily row(s), "
+        f"{summary.indicator_rows:,} indicator row(s); peak backend memory {memory.peak / 2**20:.0f} MiB, "
+        f"temporary files {(temp_after - temp_before) / 2**20:.0f} MiB",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dossiers", type=int, default=1_000_000)
     parser.add_argument("--ten-million", action="store_true", help="10,000,000 dossiers")
-    parser.add_argument("--admin-url", default=os.environ.get("SOHOA_TEST_DATABASE_URL",
-                                                              "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
     dossiers = 10_000_000 if args.ten_million else args.dossiers

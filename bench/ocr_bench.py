@@ -134,11 +134,18 @@ def run_sohoa(corpus_pdf: Path, out: Path, jobs: int) -> EngineRun:
     own_cpu = (after.user - before.user) + (after.system - before.system)
     tesseract_cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     layer = pdf_page_texts(result.pdf_path)
-    return EngineRun("sohoa text.txt", result.text.split("\f"), seconds,
-                     extra={"outside_tesseract": outside, "tesseract_seconds": tesseract_s,
-                            "outside_tesseract_cpu": own_cpu / (own_cpu + tesseract_cpu) if own_cpu else 0.0,
-                            "page_seconds": sum(p.seconds for p in result.pages)},
-                     note=json.dumps(layer, ensure_ascii=False))
+    return EngineRun(
+        "sohoa text.txt",
+        result.text.split("\f"),
+        seconds,
+        extra={
+            "outside_tesseract": outside,
+            "tesseract_seconds": tesseract_s,
+            "outside_tesseract_cpu": own_cpu / (own_cpu + tesseract_cpu) if own_cpu else 0.0,
+            "page_seconds": sum(p.seconds for p in result.pages),
+        },
+        note=json.dumps(layer, ensure_ascii=False),
+    )
 
 
 def ensure_ocrmypdf(out: Path) -> Path:
@@ -149,10 +156,12 @@ def ensure_ocrmypdf(out: Path) -> Path:
         return command
     uv = shutil.which("uv")
     if uv:
-        subprocess.run([uv, "venv", "-q", str(venv), "--python", f"{sys.version_info.major}.{sys.version_info.minor}"],
-                       check=True)
-        subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), OCRMYPDF_SPEC],
-                       check=True)
+        subprocess.run(
+            [uv, "venv", "-q", str(venv), "--python", f"{sys.version_info.major}.{sys.version_info.minor}"], check=True
+        )
+        subprocess.run(
+            [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), OCRMYPDF_SPEC], check=True
+        )
     else:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", OCRMYPDF_SPEC], check=True)
@@ -174,8 +183,12 @@ def run_ocrmypdf(command: Path, corpus_pdf: Path, out: Path, jobs: int, extra_ar
 
 def run_tesseract_alone(folder: Path, pages: Sequence[ocr_corpus.CorpusPage], jobs: int) -> EngineRun:
     def read(page: ocr_corpus.CorpusPage) -> str:
-        done = subprocess.run(["tesseract", str(folder / page.jpeg), "stdout", "-l", "vie", "--dpi", str(page.dpi)],
-                              env=ENV_SINGLE_THREAD, capture_output=True, check=False)
+        done = subprocess.run(
+            ["tesseract", str(folder / page.jpeg), "stdout", "-l", "vie", "--dpi", str(page.dpi)],
+            env=ENV_SINGLE_THREAD,
+            capture_output=True,
+            check=False,
+        )
         return unicodedata.normalize("NFC", done.stdout.decode("utf-8", errors="replace"))
 
     started = time.monotonic()
@@ -222,14 +235,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs += [sohoa, layer]
     if not args.skip_ocrmypdf:
         command = ensure_ocrmypdf(args.out)
-        runs.append(_timed("OCRmyPDF", lambda: run_ocrmypdf(command, corpus_pdf, args.out, args.jobs,
-                                                            shlex.split(args.ocrmypdf_args))))
+        runs.append(
+            _timed(
+                "OCRmyPDF",
+                lambda: run_ocrmypdf(command, corpus_pdf, args.out, args.jobs, shlex.split(args.ocrmypdf_args)),
+            )
+        )
     runs.append(_timed("Tesseract alone", lambda: run_tesseract_alone(folder, corpus, args.jobs)))
 
     scores = {run.name: score(run.texts, truths) for run in runs}
     print()
-    print(f"corpus: {len(corpus)} pages ({sum(len(t.split()) for t in truths)} words), {args.jobs} parallel "
-          f"page(s) per engine, {available_cpus()} CPU(s)")
+    print(
+        f"corpus: {len(corpus)} pages ({sum(len(t.split()) for t in truths)} words), {args.jobs} parallel "
+        f"page(s) per engine, {available_cpus()} CPU(s)"
+    )
     print(f"{'engine':<34}{'CER':>8}{'WER':>8}{'pages/s':>10}{'seconds':>10}")
     for run in runs:
         s = scores[run.name]
@@ -238,10 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run.note:
             print(f"  ({run.note})")
     outside = sohoa.extra["outside_tesseract"]
-    print(f"sohoa time outside Tesseract: {outside:.1%} of worker time "
-          f"({sohoa.extra['tesseract_seconds']:.1f} s of Tesseract in {sohoa.seconds:.1f} s x {args.jobs} workers)")
-    print(f"sohoa CPU time outside Tesseract: {sohoa.extra['outside_tesseract_cpu']:.1%} "
-          "(sohoa's own CPU seconds / all CPU seconds of the run, Tesseract's children included)")
+    print(
+        f"sohoa time outside Tesseract: {outside:.1%} of worker time "
+        f"({sohoa.extra['tesseract_seconds']:.1f} s of Tesseract in {sohoa.seconds:.1f} s x {args.jobs} workers)"
+    )
+    print(
+        f"sohoa CPU time outside Tesseract: {sohoa.extra['outside_tesseract_cpu']:.1%} "
+        "(sohoa's own CPU seconds / all CPU seconds of the run, Tesseract's children included)"
+    )
 
     print("\nCER by degradation (pages)")
     kinds = sorted({p.degradation for p in corpus}, key=ocr_corpus.CYCLE.index)
@@ -255,9 +278,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{kind + f' ({len(idx)})':<20}" + "".join(cells))
 
     result: dict[str, object] = {
-        "pages": len(corpus), "jobs": args.jobs,
-        "engines": {r.name: {"cer": scores[r.name].cer, "wer": scores[r.name].wer, "seconds": r.seconds,
-                             "pages_per_s": len(corpus) / r.seconds} for r in runs},
+        "pages": len(corpus),
+        "jobs": args.jobs,
+        "engines": {
+            r.name: {
+                "cer": scores[r.name].cer,
+                "wer": scores[r.name].wer,
+                "seconds": r.seconds,
+                "pages_per_s": len(corpus) / r.seconds,
+            }
+            for r in runs
+        },
         "sohoa_outside_tesseract": outside,
         "sohoa_text_layer_cer": scores[layer.name].cer,
         "sohoa_outside_tesseract_cpu": sohoa.extra["outside_tesseract_cpu"],
@@ -269,13 +300,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         speedup = ocrmypdf.seconds / sohoa.seconds
         print("\ntargets (issue 3)")
         print(f"  CER <= 1%:                       {s_cer:.2%}  {'met' if s_cer <= 0.01 else 'NOT met'}")
-        print(f"  CER <= 1/5 of OCRmyPDF's:        {s_cer / o_cer if o_cer else float('inf'):.2f} of it  "
-              f"{'met' if s_cer <= o_cer / 5 else 'NOT met'}")
+        print(
+            f"  CER <= 1/5 of OCRmyPDF's:        {s_cer / o_cer if o_cer else float('inf'):.2f} of it  "
+            f"{'met' if s_cer <= o_cer / 5 else 'NOT met'}"
+        )
         print(f"  throughput >= 2x OCRmyPDF's:     {speedup:.2f}x  {'met' if speedup >= 2 else 'NOT met'}")
         print(f"  time outside Tesseract <= 20%:   {outside:.1%}  {'met' if outside <= 0.2 else 'NOT met'}")
         l_cer = scores[layer.name].cer
-        print(f"  searchable.pdf layer as text.txt: layer CER {l_cer:.2%} vs text.txt {s_cer:.2%}  "
-              f"{'met' if l_cer <= s_cer + 0.001 else 'NOT met'}")
+        print(
+            f"  searchable.pdf layer as text.txt: layer CER {l_cer:.2%} vs text.txt {s_cer:.2%}  "
+            f"{'met' if l_cer <= s_cer + 0.001 else 'NOT met'}"
+        )
         result["speedup_vs_ocrmypdf"] = speedup
     report = args.out / f"ocr-bench-{len(corpus)}.json"
     report.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

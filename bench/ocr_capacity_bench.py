@@ -72,18 +72,25 @@ def main() -> None:
     folder, _truth = load_or_build(args.out, args.pages, args.seed)
     corpus_pdf = folder / "corpus.pdf"
     rows = []
-    print(f"{'workers':>7} {'pages':>5} {'wall s':>7} {'CPU s':>7} {'CPU s/page':>10} "
-          f"{'pages/h/core':>12} {'pages/h wall':>12} {'load':>10}")
+    print(
+        f"{'workers':>7} {'pages':>5} {'wall s':>7} {'CPU s':>7} {'CPU s/page':>10} "
+        f"{'pages/h/core':>12} {'pages/h wall':>12} {'load':>10}"
+    )
     for workers in args.workers:
         row = measure(corpus_pdf, args.out / f"capacity-run-{workers}", workers, args.pages)
         rows.append(row)
-        print(f"{row['workers']:>7} {row['pages']:>5} {row['wall_s']:>7} {row['cpu_s']:>7} "
-              f"{row['cpu_s_per_page']:>10} {row['pages_per_hour_per_core']:>12} {row['pages_per_hour_wall']:>12} "
-              f"{row['load_before']:>4}->{row['load_after']:<4}", flush=True)
+        print(
+            f"{row['workers']:>7} {row['pages']:>5} {row['wall_s']:>7} {row['cpu_s']:>7} "
+            f"{row['cpu_s_per_page']:>10} {row['pages_per_hour_per_core']:>12} {row['pages_per_hour_wall']:>12} "
+            f"{row['load_before']:>4}->{row['load_after']:<4}",
+            flush=True,
+        )
     cores = os.cpu_count() or 1
     per_core = min(r["pages_per_hour_per_core"] for r in rows)
-    print(f"\ncapacity: {per_core} pages per hour per dedicated worker core (the lowest CPU-based figure); "
-          f"this machine has {cores} cores")
+    print(
+        f"\ncapacity: {per_core} pages per hour per dedicated worker core (the lowest CPU-based figure); "
+        f"this machine has {cores} cores"
+    )
     target = args.out / f"ocr-capacity-{args.pages}.json"
     target.write_text(json.dumps({"cores": cores, "runs": rows}, indent=2))
     print(f"results in {target}")

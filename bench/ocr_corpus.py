@@ -43,8 +43,18 @@ from PIL import Image, ImageFilter
 from sohoa.sample.documents import KINDS, DocFields, render_blank_page, render_document
 
 CYCLE = (
-    "flatbed-200", "flatbed-300", "skew-blur", "jpeg-noise", "uneven-light", "rotated-90", "rotated-180",
-    "phone-photo", "300dpi-blur-noise", "blank", "skew-300", "phone-photo-mild",
+    "flatbed-200",
+    "flatbed-300",
+    "skew-blur",
+    "jpeg-noise",
+    "uneven-light",
+    "rotated-90",
+    "rotated-180",
+    "phone-photo",
+    "300dpi-blur-noise",
+    "blank",
+    "skew-300",
+    "phone-photo-mild",
 )
 
 
@@ -120,8 +130,13 @@ def _phone_photo(image: Image.Image, rng: np.random.Generator, strength: float) 
     dst[1] = (dst[1][0] - squeeze, dst[1][1])
     src = [(0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h))]
     desk = (int(rng.integers(70, 110)), int(rng.integers(55, 85)), int(rng.integers(40, 65)))
-    photo = image.transform((out_w, out_h), Image.Transform.PERSPECTIVE, _perspective_coefficients(src, dst),
-                            resample=Image.Resampling.BICUBIC, fillcolor=desk)
+    photo = image.transform(
+        (out_w, out_h),
+        Image.Transform.PERSPECTIVE,
+        _perspective_coefficients(src, dst),
+        resample=Image.Resampling.BICUBIC,
+        fillcolor=desk,
+    )
     photo = _uneven_light(photo, rng, darkest=0.65)
     return photo.filter(ImageFilter.GaussianBlur(0.6))
 
@@ -174,8 +189,9 @@ def build(out: Path, pages: int, *, seed: int = 2026) -> list[CorpusPage]:
         image.convert("RGB").save(out / name, "JPEG", quality=quality, dpi=(dpi, dpi))
         corpus.append(CorpusPage(i + 1, kind, degradation, dpi, name, truth))
     write_pdf(out, corpus, out / "corpus.pdf")
-    (out / "truth.json").write_text(json.dumps([asdict(p) for p in corpus], ensure_ascii=False, indent=1),
-                                    encoding="utf-8")
+    (out / "truth.json").write_text(
+        json.dumps([asdict(p) for p in corpus], ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return corpus
 
 
@@ -210,8 +226,10 @@ def _main() -> None:
     args = parser.parse_args()
     corpus = build(args.out, args.pages, seed=args.seed)
     words = sum(len(p.truth.split()) for p in corpus)
-    print(f"{len(corpus)} pages, {words} words of ground truth, in {args.out} "
-          f"({math.ceil((args.out / 'corpus.pdf').stat().st_size / 1024)} KiB PDF)")
+    print(
+        f"{len(corpus)} pages, {words} words of ground truth, in {args.out} "
+        f"({math.ceil((args.out / 'corpus.pdf').stat().st_size / 1024)} KiB PDF)"
+    )
 
 
 if __name__ == "__main__":

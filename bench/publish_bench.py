@@ -115,8 +115,12 @@ def generate(server: str, name: str, dossiers: int, per: int) -> float:
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute("SET maintenance_work_mem = '256MB'")
-        sql = (GENERATE.replace("%(n)s", str(dossiers)).replace("%(docs)s", str(dossiers * per))
-               .replace("%(per)s", str(per)).replace("%%", "%"))
+        sql = (
+            GENERATE.replace("%(n)s", str(dossiers))
+            .replace("%(docs)s", str(dossiers * per))
+            .replace("%(per)s", str(per))
+            .replace("%%", "%")
+        )
         cur.execute(sql)
     conn.close()
     return time.perf_counter() - started
@@ -143,13 +147,22 @@ def child_publish(url: str, s3_endpoint: str, home: Path) -> dict[str, float]:
     from sohoa.config import Settings
     from sohoa.publish.snapshot import publish
 
-    settings = Settings(home=home, database_url=SecretStr(url), s3_endpoint=s3_endpoint,
-                        s3_access_key="bench-access", s3_secret_key=SecretStr("bench-secret-key-123"),
-                        pseudonym_key=SecretStr("bench"))
+    settings = Settings(
+        home=home,
+        database_url=SecretStr(url),
+        s3_endpoint=s3_endpoint,
+        s3_access_key="bench-access",
+        s3_secret_key=SecretStr("bench-secret-key-123"),
+        pseudonym_key=SecretStr("bench"),
+    )
     started = time.perf_counter()
     summary = publish(settings, force=True)
-    return {"seconds": time.perf_counter() - started, "bytes": sum(f.bytes for f in summary.files),
-            "rows_ho_so": summary.rows("ho_so.parquet"), "rows_giay_to": summary.rows("giay_to.parquet")}
+    return {
+        "seconds": time.perf_counter() - started,
+        "bytes": sum(f.bytes for f in summary.files),
+        "rows_ho_so": summary.rows("ho_so.parquet"),
+        "rows_giay_to": summary.rows("giay_to.parquet"),
+    }
 
 
 def _run_child(*args: str) -> dict[str, float]:
@@ -164,8 +177,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dossiers", type=int, default=1_000_000)
     parser.add_argument("--documents-per-dossier", type=int, default=3)
-    parser.add_argument("--server", default=os.environ.get("SOHOA_TEST_DATABASE_URL",
-                                                           "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--server", default=os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
     parser.add_argument("--database", help="reuse this already generated database")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -189,9 +203,26 @@ def main() -> None:
     port = _free_port()
     env = processes.child_env({"NANIO_ACCESS_KEY": "bench-access", "NANIO_SECRET_KEY": "bench-secret-key-123"})
     (work / "s3").mkdir()
-    processes.spawn(work / "s3", "s3", [sys.executable, "-m", "nanio", "serve", "--data-dir", str(work / "s3" / "data"),
-                                        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-                                        "--log-level", "warning"], env=env)
+    processes.spawn(
+        work / "s3",
+        "s3",
+        [
+            sys.executable,
+            "-m",
+            "nanio",
+            "serve",
+            "--data-dir",
+            str(work / "s3" / "data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     processes.wait_until(lambda: processes.port_open("127.0.0.1", port), what="nanio", timeout_s=30)
     try:
         docs = args.dossiers * args.documents_per_dossier
@@ -199,8 +230,9 @@ def main() -> None:
             print(f"reusing database {name}")
         else:
             print(f"generating {args.dossiers:,} dossiers and {docs:,} documents in SQL ...", flush=True)
-            print(f"  generated in {generate(server, name, args.dossiers, args.documents_per_dossier):.1f} s",
-                  flush=True)
+            print(
+                f"  generated in {generate(server, name, args.dossiers, args.documents_per_dossier):.1f} s", flush=True
+            )
         url = _with_db(server, name)
         (work / "csv").mkdir()
         reference = _run_child("copy", url, str(work / "csv"))
@@ -210,9 +242,11 @@ def main() -> None:
         print(f"  {'':<38}{'seconds':>10}{'peak RSS MB':>14}{'output MB':>12}")
         for label, r in (("COPY ... TO csv (reference)", reference), ("sohoa publish (Parquet + S3)", ours)):
             print(f"  {label:<38}{r['seconds']:>10.1f}{r['peak_rss_mb']:>14.0f}{r['bytes'] / 1e6:>12.0f}")
-        print(f"  ratio publish / COPY: time {ours['seconds'] / reference['seconds']:.2f}x, "
-              f"peak memory {ours['peak_rss_mb'] / reference['peak_rss_mb']:.2f}x, "
-              f"size {ours['bytes'] / reference['bytes']:.2f}x")
+        print(
+            f"  ratio publish / COPY: time {ours['seconds'] / reference['seconds']:.2f}x, "
+            f"peak memory {ours['peak_rss_mb'] / reference['peak_rss_mb']:.2f}x, "
+            f"size {ours['bytes'] / reference['bytes']:.2f}x"
+        )
     finally:
         processes.stop(work / "s3", "s3", grace_s=5)
         shutil.rmtree(work, ignore_errors=True)

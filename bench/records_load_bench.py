@@ -94,8 +94,10 @@ def _peak_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=200_000)
-    parser.add_argument("--database-url", default=os.environ.get("SOHOA_BENCH_DATABASE_URL",
-                                                                 "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("SOHOA_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     args = parser.parse_args()
 
     data = _batch(args.records)
@@ -122,8 +124,9 @@ def main() -> None:
         csv.seek(0)
         started = time.perf_counter()
         with conn, conn.cursor() as cur:
-            cur.copy_expert(f"COPY public.bench_copy ({', '.join(records_loader.COLUMNS)}) FROM STDIN "
-                            "WITH (FORMAT text)", csv)
+            cur.copy_expert(
+                f"COPY public.bench_copy ({', '.join(records_loader.COLUMNS)}) FROM STDIN WITH (FORMAT text)", csv
+            )
         limit_s = time.perf_counter() - started
         del csv
         gc.collect()
@@ -145,8 +148,9 @@ def main() -> None:
     print(f"rows                      {rows:>10}")
     print(f"plain COPY (the limit)    {rows / limit_s:>10.0f} records/s  ({limit_s:.2f} s)")
     print(f"sohoa load                {rows / sohoa_s:>10.0f} records/s  ({sohoa_s:.2f} s)")
-    print(f"sohoa re-load, changed    {reload_rows / reload_s:>10.0f} records/s  "
-          f"({reload_rows} rows, {reload_s:.2f} s)")
+    print(
+        f"sohoa re-load, changed    {reload_rows / reload_s:>10.0f} records/s  ({reload_rows} rows, {reload_s:.2f} s)"
+    )
     print(f"ratio sohoa / limit       {limit_s / sohoa_s:>10.2f}   (target >= 0.5)")
     print(f"peak memory, sohoa load   {sohoa_peak:>10.0f} MB  (the batch itself: {len(data) / 1e6:.0f} MB)")
     print(f"peak memory, re-load      {reload_peak:>10.0f} MB")

@@ -64,7 +64,10 @@ def sohoa_publish() -> None:
             raise AirflowSkipException(f"unchanged since snapshot {summary['snapshot']}")
         rows = {f["key"].rsplit("/", 1)[-1]: f["rows"] for f in summary["files"]}
         get_current_context()["outlet_events"][PUBLISHED].extra = {
-            "snapshot": summary["snapshot"], "schema_version": summary["schema_version"], "rows": rows}
+            "snapshot": summary["snapshot"],
+            "schema_version": summary["schema_version"],
+            "rows": rows,
+        }
         snapshot: str = summary["snapshot"]
         return snapshot
 

@@ -25,8 +25,12 @@ FIXITY_SAMPLE = 200
     catchup=False,
     max_active_runs=1,
     tags=["sohoa", "reconcile"],
-    default_args={"owner": "sohoa", "retries": 2, "retry_delay": timedelta(minutes=5),
-                  "execution_timeout": timedelta(hours=3)},
+    default_args={
+        "owner": "sohoa",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "execution_timeout": timedelta(hours=3),
+    },
     doc_md=__doc__,
 )
 def sohoa_reconcile() -> None:
@@ -41,8 +45,9 @@ def sohoa_reconcile() -> None:
         with task_errors():
             report = run(sohoa_settings(), fixity_sample=FIXITY_SAMPLE)
         if not report.clean:
-            raise AirflowFailException(f"reconciliation left problems for a person: {report.problems} "
-                                       "(see quality.issues)")
+            raise AirflowFailException(
+                f"reconciliation left problems for a person: {report.problems} (see quality.issues)"
+            )
         return report.as_dict()
 
     reconcile()

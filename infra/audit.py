@@ -87,7 +87,8 @@ def classify(service: str, returncode: int, report: str | None, stderr: str) -> 
     skipped = tuple(sorted(str(d.get("name")) for d in dependencies if d.get("skip_reason")))
     findings = tuple(
         Finding(str(d.get("name")), str(d.get("version")), str(v.get("id")), tuple(v.get("fix_versions") or ()))
-        for d in dependencies for v in (d.get("vulns") or ())
+        for d in dependencies
+        for v in (d.get("vulns") or ())
     )
     audited = len(dependencies) - len(skipped)
     if findings:
@@ -107,18 +108,52 @@ def _last_line(text: str) -> str:
 
 def export_requirements(destination: Path) -> None:
     """Every locked package, pinned, without sohoa itself (it is not on any advisory service)."""
-    subprocess.run(["uv", "export", "--frozen", "--no-hashes", "--no-emit-project", "--all-groups",
-                    "--format", "requirements-txt", "--output-file", str(destination)],
-                   cwd=ROOT, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            "uv",
+            "export",
+            "--frozen",
+            "--no-hashes",
+            "--no-emit-project",
+            "--all-groups",
+            "--format",
+            "requirements-txt",
+            "--output-file",
+            str(destination),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def run_pip_audit(requirements: Path, service: str, workdir: Path) -> Verdict:
     report = workdir / f"pip-audit-{service}.json"
     done = subprocess.run(
-        ["uvx", "--from", PIP_AUDIT, "pip-audit", "--requirement", str(requirements), "--disable-pip",
-         "--no-deps", "--vulnerability-service", service, "--format", "json", "--output", str(report),
-         "--progress-spinner", "off", "--timeout", "20"],
-        capture_output=True, text=True, check=False,
+        [
+            "uvx",
+            "--from",
+            PIP_AUDIT,
+            "pip-audit",
+            "--requirement",
+            str(requirements),
+            "--disable-pip",
+            "--no-deps",
+            "--vulnerability-service",
+            service,
+            "--format",
+            "json",
+            "--output",
+            str(report),
+            "--progress-spinner",
+            "off",
+            "--timeout",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     text = report.read_text() if report.exists() else None
     return classify(service, done.returncode, text, done.stderr)
@@ -127,8 +162,10 @@ def run_pip_audit(requirements: Path, service: str, workdir: Path) -> Verdict:
 def describe(verdict: Verdict) -> str:
     where = SERVICE_HOSTS.get(verdict.service, verdict.service)
     if verdict.kind == VULNERABLE:
-        rows = [f"  {f.package} {f.version}: {f.vuln_id} (fixed in {', '.join(f.fix_versions) or 'no release yet'})"
-                for f in verdict.findings]
+        rows = [
+            f"  {f.package} {f.version}: {f.vuln_id} (fixed in {', '.join(f.fix_versions) or 'no release yet'})"
+            for f in verdict.findings
+        ]
         return f"audit: {len(verdict.findings)} known vulnerabilities (data: {where}):\n" + "\n".join(rows)
     if verdict.kind == UNREACHABLE:
         skipped = f"all {len(verdict.skipped)} packages skipped" if verdict.skipped else "no report"
@@ -142,15 +179,22 @@ def describe(verdict: Verdict) -> str:
 def warn_unreachable(verdicts: list[Verdict]) -> None:
     names = " and ".join(SERVICE_HOSTS.get(v.service, v.service) for v in verdicts)
     bar = "!" * 78
-    print(f"\n{bar}\nWARNING: THE DEPENDENCY AUDIT DID NOT RUN: no vulnerability data could be fetched from\n"
-          f"{names}.\nNothing was checked; this is not a clean result. Run `make audit` where those services\n"
-          f"answer (SOHOA_AUDIT_STRICT=1 makes this a failure).\n{bar}", file=sys.stderr)
+    print(
+        f"\n{bar}\nWARNING: THE DEPENDENCY AUDIT DID NOT RUN: no vulnerability data could be fetched from\n"
+        f"{names}.\nNothing was checked; this is not a clean result. Run `make audit` where those services\n"
+        f"answer (SOHOA_AUDIT_STRICT=1 makes this a failure).\n{bar}",
+        file=sys.stderr,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--service", choices=("pypi", "osv"), action="append",
-                        help="vulnerability service(s) to ask, in order (default: pypi, then osv)")
+    parser.add_argument(
+        "--service",
+        choices=("pypi", "osv"),
+        action="append",
+        help="vulnerability service(s) to ask, in order (default: pypi, then osv)",
+    )
     parser.add_argument("--requirements", type=Path, help="audit this requirements file instead of the lock")
     args = parser.parse_args(argv)
     services = args.service or ["pypi", "osv"]

@@ -92,8 +92,9 @@ def open_image(path: Path, limits: Limits, label: str | None = None) -> Iterator
         raise TooLarge(label or path.name, f"the image is over {limits.max_page_megapixels:g} megapixels") from exc
     except ValueError as exc:
         if "Decompressed data too large" in str(exc):  # Pillow's cap on compressed text chunks
-            raise TooLarge(label or path.name, "a metadata chunk of the image inflates past the safe size "
-                                               "(a decompression bomb)") from exc
+            raise TooLarge(
+                label or path.name, "a metadata chunk of the image inflates past the safe size (a decompression bomb)"
+            ) from exc
         raise CorruptDocument(label or path.name, pillow_reason(exc)) from exc
     except (OSError, SyntaxError) as exc:
         raise CorruptDocument(label or path.name, pillow_reason(exc)) from exc
@@ -207,13 +208,21 @@ def pdf_page_jpeg(path: Path, index: int) -> PageJpeg | None:
             image = objects[0]
             if image.get_filters() != ["DCTDecode"]:
                 return None
-            if image.get_metadata().colorspace not in (pdfium_c.FPDF_COLORSPACE_DEVICERGB,
-                                                       pdfium_c.FPDF_COLORSPACE_DEVICEGRAY):
+            if image.get_metadata().colorspace not in (
+                pdfium_c.FPDF_COLORSPACE_DEVICERGB,
+                pdfium_c.FPDF_COLORSPACE_DEVICEGRAY,
+            ):
                 return None
             m = image.get_matrix()
             width, height = page.get_size()
-            if (abs(m.b) > 1e-6 or abs(m.c) > 1e-6 or abs(m.a - width) > 1 or abs(m.d - height) > 1
-                    or abs(m.e) > 1 or abs(m.f) > 1):
+            if (
+                abs(m.b) > 1e-6
+                or abs(m.c) > 1e-6
+                or abs(m.a - width) > 1
+                or abs(m.d - height) > 1
+                or abs(m.e) > 1
+                or abs(m.f) > 1
+            ):
                 return None
             dpi = pdf_page_dpi(page)
             if dpi is None:
@@ -227,8 +236,9 @@ def pdf_page_jpeg(path: Path, index: int) -> PageJpeg | None:
         doc.close()
 
 
-def jpeg_page(jpeg: PageJpeg, options: OcrOptions, *, max_dpi: int | None = None,
-              ink_gray: bool = False) -> Raster | None:
+def jpeg_page(
+    jpeg: PageJpeg, options: OcrOptions, *, max_dpi: int | None = None, ink_gray: bool = False
+) -> Raster | None:
     """Pixels of a scanned PDF page decoded straight from its JPEG (see :func:`pdf_page_jpeg`).
 
     With ``ink_gray`` the page comes back as the grey copy recognition reads

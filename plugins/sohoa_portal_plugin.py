@@ -36,5 +36,6 @@ def portal_app() -> Any:
 class SohoaPortalPlugin(AirflowPlugin):
     name = "sohoa_portal"
     fastapi_apps = [{"app": portal_app(), "url_prefix": URL_PREFIX, "name": "sohoa portal"}]
-    external_views = [{"name": "Cổng số hóa hồ sơ (sohoa)", "href": "sohoa/", "destination": "nav",
-                       "url_route": "sohoa_portal"}]
+    external_views = [
+        {"name": "Cổng số hóa hồ sơ (sohoa)", "href": "sohoa/", "destination": "nav", "url_route": "sohoa_portal"}
+    ]

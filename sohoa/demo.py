@@ -32,8 +32,9 @@ def build_batch(root: Path, *, dossiers: int, scanned_dossiers: int, seed: int, 
     (root / "records").mkdir(exist_ok=True)
     (root / "catalogue" / "agencies.csv").write_bytes(agencies_csv())
     (root / "catalogue" / "procedures.csv").write_bytes(procedures_csv())
-    batch = generate_records(dossiers, seed=seed, start=today - dt.timedelta(days=120),
-                             end=today - dt.timedelta(days=1))
+    batch = generate_records(
+        dossiers, seed=seed, start=today - dt.timedelta(days=120), end=today - dt.timedelta(days=1)
+    )
     (root / "records" / f"demo-{seed}.jsonl").write_bytes(batch.jsonl_bytes())
     truths = _scans(root, batch, scanned_dossiers, seed)
     _inbox(root, batch, scanned_dossiers, seed)
@@ -83,7 +84,7 @@ def _inbox(root: Path, batch: GeneratedBatch, skip: int, seed: int) -> None:
     and one that names no dossier (a person assigns it in the portal)."""
     from sohoa.sample.barcodes import with_qr
 
-    spare = [d for d in batch.dossiers if d.expect_usable and not d.defects][skip:skip + 2]
+    spare = [d for d in batch.dossiers if d.expect_usable and not d.defects][skip : skip + 2]
     (root / "inbox").mkdir(exist_ok=True)
     for i, dossier in enumerate(spare):
         fields = dataclasses.replace(DocFields.fake(seed + 500 + i), ma_ho_so=dossier.ma_ho_so)
@@ -105,8 +106,11 @@ def ocr_accuracy(settings: Settings, truths: dict[str, str]) -> tuple[float, int
     chars = 0
     with connect(settings) as conn, conn.cursor() as cur:
         for key, truth in truths.items():
-            cur.execute("""SELECT r.text_uri FROM sohoa.document d JOIN sohoa.ocr_result r USING (sha256)
-                            WHERE d.landing_key = %s AND r.status = 'done'""", (key,))
+            cur.execute(
+                """SELECT r.text_uri FROM sohoa.document d JOIN sohoa.ocr_result r USING (sha256)
+                            WHERE d.landing_key = %s AND r.status = 'done'""",
+                (key,),
+            )
             row = cur.fetchone()
             if row is None:
                 continue
@@ -138,14 +142,17 @@ def run_demo(console: Console, settings: Settings, *, dossiers: int, scanned_dos
     seed = int(dt.datetime.now(dt.UTC).timestamp()) % 100_000
     console.print(f"[bold]2/4[/bold] generating a sample batch in {root}")
     with console.status("drawing scans"):
-        truths = build_batch(root, dossiers=dossiers, scanned_dossiers=scanned_dossiers, seed=seed,
-                             today=dt.date.today())
+        truths = build_batch(
+            root, dossiers=dossiers, scanned_dossiers=scanned_dossiers, seed=seed, today=dt.date.today()
+        )
     plan = [(p, k) for p, k in plan_upload([root]) if k != "truth.json"]
     console.print(f"[bold]3/4[/bold] putting {len(plan)} files in the landing bucket")
     for path, key in plan:
         upload(settings, path, key)
-    console.print("[bold]4/4[/bold] running the ingestion through Airflow, then what it sets off (quality checks, "
-                  "KPI build, publishing)")
+    console.print(
+        "[bold]4/4[/bold] running the ingestion through Airflow, then what it sets off (quality checks, "
+        "KPI build, publishing)"
+    )
     try:
         outcomes = run_chain(settings, timeout_s=1800, report=lambda m: console.print(f"  {m}", highlight=False))
     except AirflowError as exc:
@@ -155,14 +162,17 @@ def run_demo(console: Console, settings: Settings, *, dossiers: int, scanned_dos
     accuracy = ocr_accuracy(settings, truths)
     if accuracy is not None:
         rate, n = accuracy
-        console.print(f"  OCR accuracy: character error rate {rate:.1%} over {n} generated scans "
-                      "(against their ground truth)")
+        console.print(
+            f"  OCR accuracy: character error rate {rate:.1%} over {n} generated scans (against their ground truth)"
+        )
     failed = [o for o in outcomes if not o.succeeded]
     for outcome in failed:
-        console.print(f"[red]{outcome.dag_id} run ended {outcome.state}[/red]; failed tasks: "
-                      f"{', '.join(outcome.failed)}")
+        console.print(
+            f"[red]{outcome.dag_id} run ended {outcome.state}[/red]; failed tasks: {', '.join(outcome.failed)}"
+        )
     if failed:
         return 1
-    console.print("[green]demo done.[/green] `sohoa status <MaHoSo>` shows one dossier; `make down` stops "
-                  "the services.")
+    console.print(
+        "[green]demo done.[/green] `sohoa status <MaHoSo>` shows one dossier; `make down` stops the services."
+    )
     return 0

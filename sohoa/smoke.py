@@ -23,8 +23,13 @@ CODE = "000.00.32.H19-260105-0001"
 
 
 def _records() -> bytes:
-    base = {"MaTTHC": "2.000815", "MaCoQuan": "000.00.32.H19", "KenhThucHien": 2,
-            "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "NgayHenTra": "20260112170000"}
+    base = {
+        "MaTTHC": "2.000815",
+        "MaCoQuan": "000.00.32.H19",
+        "KenhThucHien": 2,
+        "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+        "NgayHenTra": "20260112170000",
+    }
     lines = [
         {**base, "MaHoSo": CODE, "TrangThaiHoSo": 2, "CapNhatLuc": "2026-01-05T09:00:00+07:00"},
         {**base, "MaHoSo": CODE, "TrangThaiHoSo": 4, "CapNhatLuc": "2026-01-06T09:00:00+07:00"},

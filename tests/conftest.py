@@ -101,11 +101,27 @@ def s3_server(services_home: Path) -> Iterator[str]:
     home = services_home / "s3-test"
     home.mkdir()
     env = processes.child_env({"NANIO_ACCESS_KEY": "test-access", "NANIO_SECRET_KEY": "test-secret-key-123"})
-    record = processes.spawn(home, "s3", [sys.executable, "-m", "nanio", "serve", "--data-dir", str(home / "data"),
-                                          "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-                                          "--log-level", "warning"], env=env)
-    processes.wait_until(lambda: processes.port_open("127.0.0.1", port), what="nanio", timeout_s=30,
-                         record=record)
+    record = processes.spawn(
+        home,
+        "s3",
+        [
+            sys.executable,
+            "-m",
+            "nanio",
+            "serve",
+            "--data-dir",
+            str(home / "data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    processes.wait_until(lambda: processes.port_open("127.0.0.1", port), what="nanio", timeout_s=30, record=record)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

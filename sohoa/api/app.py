@@ -47,8 +47,17 @@ from sohoa.publish.options import ApiOptions
 from sohoa.storage import s3
 
 HO_SO_COLUMNS = [c.name for c in contract.columns("ho_so")]
-GIAY_TO_FIELDS = ["loai", "ten_giay_to", "sha256", "mime_type", "so_trang", "dpi_toi_thieu", "do_tin_cay_ocr",
-                  "truong_trich_xuat", "so_hoa_luc"]
+GIAY_TO_FIELDS = [
+    "loai",
+    "ten_giay_to",
+    "sha256",
+    "mime_type",
+    "so_trang",
+    "dpi_toi_thieu",
+    "do_tin_cay_ocr",
+    "truong_trich_xuat",
+    "so_hoa_luc",
+]
 SHA256 = r"^[0-9a-f]{64}$"
 POOL_SIZE = 8
 
@@ -119,8 +128,12 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
         finally:
             state["pool"].closeall()
 
-    app = FastAPI(title="sohoa read API", version=contract.schema_version(), lifespan=lifespan,
-                  description="Read access to the '1 có' dataset of digitised dossiers. See docs/publish.md.")
+    app = FastAPI(
+        title="sohoa read API",
+        version=contract.schema_version(),
+        lifespan=lifespan,
+        description="Read access to the '1 có' dataset of digitised dossiers. See docs/publish.md.",
+    )
 
     @contextmanager
     def db() -> Iterator[Connection]:
@@ -141,20 +154,27 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
             cur.execute(
                 """INSERT INTO sohoa.api_access_log (token_id, method, path, query, status, ma_ho_so, sha256, client)
                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-                (token.id if token else None, request.method, request.url.path, request.url.query or None,
-                 status, request.path_params.get("ma_ho_so"), request.path_params.get("sha256"),
-                 request.client.host if request.client else None),
+                (
+                    token.id if token else None,
+                    request.method,
+                    request.url.path,
+                    request.url.query or None,
+                    status,
+                    request.path_params.get("ma_ho_so"),
+                    request.path_params.get("sha256"),
+                    request.client.host if request.client else None,
+                ),
             )
 
-    def caller(request: Request,
-               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Token:
+    def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Token:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
         with db() as conn:
             token = authenticate(conn, credentials.credentials)
         if token is None:
-            raise HTTPException(401, "unknown, expired or revoked token",
-                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise HTTPException(
+                401, "unknown, expired or revoked token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
         request.state.token = token
         return token
 
@@ -176,8 +196,13 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
         limit: Annotated[int, Query(ge=1, le=options.page_size_max)] = default_page,
         cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     ) -> HoSoPage:
-        filters = {"ma_co_quan": ma_co_quan, "ma_tthc": ma_tthc, "tu_ngay": tu_ngay and tu_ngay.isoformat(),
-                   "den_ngay": den_ngay and den_ngay.isoformat(), "da_so_hoa": da_so_hoa}
+        filters = {
+            "ma_co_quan": ma_co_quan,
+            "ma_tthc": ma_tthc,
+            "tu_ngay": tu_ngay and tu_ngay.isoformat(),
+            "den_ngay": den_ngay and den_ngay.isoformat(),
+            "da_so_hoa": da_so_hoa,
+        }
         fingerprint = hashlib.sha256(json.dumps(filters, sort_keys=True).encode()).hexdigest()[:16]
         after = _decode_cursor(cursor, fingerprint) if cursor else None
         where: list[str] = ["TRUE"]
@@ -203,8 +228,10 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
         if da_so_hoa is not None:
             where.append("da_so_hoa = %s")
             args.append(da_so_hoa)
-        sql = (f"SELECT {', '.join(HO_SO_COLUMNS)} FROM publish.ho_so WHERE {' AND '.join(where)} "  # noqa: S608
-               "ORDER BY ma_ho_so LIMIT %s")
+        sql = (
+            f"SELECT {', '.join(HO_SO_COLUMNS)} FROM publish.ho_so WHERE {' AND '.join(where)} "  # noqa: S608
+            "ORDER BY ma_ho_so LIMIT %s"
+        )
         with db() as conn, conn.cursor() as cur:
             cur.execute(sql, [*args, limit + 1])
             rows = cur.fetchall()
@@ -214,8 +241,10 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
 
     def _one(conn: Connection, token: Token, ma_ho_so: str) -> dict[str, Any]:
         with conn.cursor() as cur:
-            cur.execute(f"SELECT {', '.join(HO_SO_COLUMNS)} FROM publish.ho_so WHERE ma_ho_so = %s",  # noqa: S608
-                        (ma_ho_so,))
+            cur.execute(
+                f"SELECT {', '.join(HO_SO_COLUMNS)} FROM publish.ho_so WHERE ma_ho_so = %s",  # noqa: S608
+                (ma_ho_so,),
+            )
             row = cur.fetchone()
         if row is None or not token.may_read(row[HO_SO_COLUMNS.index("ma_co_quan")]):
             raise HTTPException(404, "no such dossier (or not readable with this token)")
@@ -223,9 +252,12 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
 
     # Dossier codes of sector systems may hold "/" (the national pattern does not): both routes take the code
     # as a path, and the link route is declared first so that ".../giay-to/<sha>/link" is never read as a code.
-    @app.get("/v1/ho-so/{ma_ho_so:path}/giay-to/{sha256}/link", response_model=DownloadLink,
-             summary="A short-lived download link of a document's original",
-             responses={307: {"description": "with redirect=1: redirect to the link"}})
+    @app.get(
+        "/v1/ho-so/{ma_ho_so:path}/giay-to/{sha256}/link",
+        response_model=DownloadLink,
+        summary="A short-lived download link of a document's original",
+        responses={307: {"description": "with redirect=1: redirect to the link"}},
+    )
     def document_link(
         token: Caller,
         ma_ho_so: Annotated[str, Path(max_length=200)],
@@ -235,8 +267,10 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
         with db() as conn:
             _one(conn, token, ma_ho_so)
             with conn.cursor() as cur:
-                cur.execute("SELECT object_uri FROM publish.giay_to WHERE ma_ho_so = %s AND sha256 = %s LIMIT 1",
-                            (ma_ho_so, sha256))
+                cur.execute(
+                    "SELECT object_uri FROM publish.giay_to WHERE ma_ho_so = %s AND sha256 = %s LIMIT 1",
+                    (ma_ho_so, sha256),
+                )
                 row = cur.fetchone()
         if row is None:
             raise HTTPException(404, "no such document in this dossier")
@@ -252,8 +286,11 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
         with db() as conn:
             dossier = _one(conn, token, ma_ho_so)
             with conn.cursor() as cur:
-                cur.execute(f"SELECT {', '.join(GIAY_TO_FIELDS)} FROM publish.giay_to "  # noqa: S608
-                            "WHERE ma_ho_so = %s ORDER BY loai DESC, so_hoa_luc, sha256", (ma_ho_so,))
+                cur.execute(
+                    f"SELECT {', '.join(GIAY_TO_FIELDS)} FROM publish.giay_to "  # noqa: S608
+                    "WHERE ma_ho_so = %s ORDER BY loai DESC, so_hoa_luc, sha256",
+                    (ma_ho_so,),
+                )
                 documents = [dict(zip(GIAY_TO_FIELDS, r, strict=True)) for r in cur.fetchall()]
         for d in documents:
             d["link"] = f"/v1/ho-so/{quote(ma_ho_so, safe='/')}/giay-to/{d['sha256']}/link"
@@ -262,8 +299,9 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
     @app.get("/v1/snapshots/latest", summary="Manifest of the newest published snapshot")
     def latest_snapshot(_token: Caller) -> JSONResponse:
         with db() as conn, conn.cursor() as cur:
-            cur.execute("SELECT manifest FROM sohoa.publish_snapshot WHERE deleted_at IS NULL "
-                        "ORDER BY snapshot_id DESC LIMIT 1")
+            cur.execute(
+                "SELECT manifest FROM sohoa.publish_snapshot WHERE deleted_at IS NULL ORDER BY snapshot_id DESC LIMIT 1"
+            )
             row = cur.fetchone()
         if row is None:
             raise HTTPException(404, "nothing published yet")
@@ -293,5 +331,6 @@ def serve(settings: Settings, options: ApiOptions | None = None) -> None:
     import uvicorn
 
     options = options or ApiOptions()
-    uvicorn.run(create_app(settings, options), host=options.host, port=options.port, log_level="warning",
-                access_log=False)  # the access log is in PostgreSQL, without query noise in stdout
+    uvicorn.run(
+        create_app(settings, options), host=options.host, port=options.port, log_level="warning", access_log=False
+    )  # the access log is in PostgreSQL, without query noise in stdout

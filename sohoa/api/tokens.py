@@ -38,8 +38,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(conn: Connection, name: str, *, agencies: list[str] | None = None,
-                 expires_at: datetime | None = None) -> str:
+def create_token(
+    conn: Connection, name: str, *, agencies: list[str] | None = None, expires_at: datetime | None = None
+) -> str:
     """Create a token called ``name`` and return it (the only time it is ever shown)."""
     if not name.strip():
         raise TokenError("a token needs a name (who or what uses it)")
@@ -48,8 +49,10 @@ def create_token(conn: Connection, name: str, *, agencies: list[str] | None = No
         cur.execute("SELECT 1 FROM sohoa.api_token WHERE name = %s", (name,))
         if cur.fetchone():
             raise TokenError(f"a token named {name!r} exists already; revoke it or choose another name")
-        cur.execute("INSERT INTO sohoa.api_token (name, token_sha256, agencies, expires_at) VALUES (%s, %s, %s, %s)",
-                    (name, token_hash(token), sorted(set(agencies)) if agencies else None, expires_at))
+        cur.execute(
+            "INSERT INTO sohoa.api_token (name, token_sha256, agencies, expires_at) VALUES (%s, %s, %s, %s)",
+            (name, token_hash(token), sorted(set(agencies)) if agencies else None, expires_at),
+        )
     return token
 
 
@@ -77,10 +80,13 @@ def authenticate(conn: Connection, token: str) -> Token | None:
     return Token(row[0], row[1], tuple(row[2]) if row[2] is not None else None)
 
 
-def list_tokens(conn: Connection) -> list[tuple[str, list[str] | None, datetime, datetime | None,
-                                                datetime | None, datetime | None]]:
+def list_tokens(
+    conn: Connection,
+) -> list[tuple[str, list[str] | None, datetime, datetime | None, datetime | None, datetime | None]]:
     """(name, agencies, created, expires, revoked, last used) of every token, newest first."""
     with conn.cursor() as cur:
-        cur.execute("SELECT name, agencies, created_at, expires_at, revoked_at, last_used_at "
-                    "FROM sohoa.api_token ORDER BY created_at DESC, id DESC")
+        cur.execute(
+            "SELECT name, agencies, created_at, expires_at, revoked_at, last_used_at "
+            "FROM sohoa.api_token ORDER BY created_at DESC, id DESC"
+        )
         return list(cur.fetchall())

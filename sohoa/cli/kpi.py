@@ -16,8 +16,7 @@ from rich.console import Console
 
 from sohoa.config import get_settings
 
-kpi_app = typer.Typer(help="KPI tables (Decision 766 indicators) and the monthly KPI reports.",
-                      no_args_is_help=True)
+kpi_app = typer.Typer(help="KPI tables (Decision 766 indicators) and the monthly KPI reports.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 
@@ -51,14 +50,19 @@ def build(
     settings = get_settings()
     try:
         with console.status("KPI build") as status:
-            summary = run_build(settings, build_date=build_date, from_date=from_date, full=full,
-                                reports=False, report=lambda m: status.update(f"KPI build: {m}"))
+            summary = run_build(
+                settings,
+                build_date=build_date,
+                from_date=from_date,
+                full=full,
+                reports=False,
+                report=lambda m: status.update(f"KPI build: {m}"),
+            )
     except KpiBuildError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
     except psycopg2.OperationalError as exc:
-        err.print(f"[red]error:[/red] cannot reach the database: {str(exc).strip().splitlines()[0]}",
-                  highlight=False)
+        err.print(f"[red]error:[/red] cannot reach the database: {str(exc).strip().splitlines()[0]}", highlight=False)
         raise typer.Exit(1) from None
     first = summary.first_day.isoformat() if summary.first_day else "nothing changed"
     console.print(
@@ -73,7 +77,10 @@ def build(
         with console.status("KPI reports"):
             keys = write_reports(settings, report_months(summary))
     except Exception as exc:  # the tables are built; say why the reports are not, in one line
-        err.print(f"[red]error:[/red] KPI tables built, reports not written: {type(exc).__name__}: "
-                  f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}", highlight=False)
+        err.print(
+            f"[red]error:[/red] KPI tables built, reports not written: {type(exc).__name__}: "
+            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+            highlight=False,
+        )
         raise typer.Exit(1) from None
     console.print(f"{len(keys)} KPI report(s) in s3://{settings.bucket_published}/kpi/bao-cao/", highlight=False)

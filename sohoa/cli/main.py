@@ -26,8 +26,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-services_app = typer.Typer(help="Local services of the embedded default (PostgreSQL, S3, Airflow).",
-                           no_args_is_help=True)
+services_app = typer.Typer(
+    help="Local services of the embedded default (PostgreSQL, S3, Airflow).", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 landing_app = typer.Typer(help="The landing bucket.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
@@ -130,8 +131,13 @@ def landing_put(
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     total = sum(p.stat().st_size for p, _ in plan)
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), console=console,
-                  disable=not console.is_terminal) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    ) as progress:
         task = progress.add_task("uploading", total=total)
         for path, key in plan:
             upload(settings, path, key)
@@ -163,8 +169,11 @@ def run(
     print_summary(console, settings)
     bad = [o for o in outcomes if not o.succeeded]
     if bad:
-        _fail("; ".join(f"{o.dag_id} run {o.run_id} ended {o.state}, failed tasks: {', '.join(o.failed) or '?'}"
-                        for o in bad))
+        _fail(
+            "; ".join(
+                f"{o.dag_id} run {o.run_id} ended {o.state}, failed tasks: {', '.join(o.failed) or '?'}" for o in bad
+            )
+        )
 
 
 @app.command("ocr")
@@ -197,8 +206,7 @@ def ocr(
 @app.command("reconcile")
 def reconcile(
     fixity_sample: Annotated[int, typer.Option(help="Stored originals whose SHA-256 is re-computed.")] = 100,
-    grace_minutes: Annotated[int, typer.Option(help="Age after which an uningested landing object is reported.")]
-    = 60,
+    grace_minutes: Annotated[int, typer.Option(help="Age after which an uningested landing object is reported.")] = 60,
 ) -> None:
     """Compare the buckets with the database, repair what is safe, report the rest (what the nightly DAG runs)."""
     from datetime import timedelta
@@ -207,9 +215,11 @@ def reconcile(
 
     with console.status("reconciling the buckets with the database"):
         report = run(get_settings(), fixity_sample=fixity_sample, grace=timedelta(minutes=grace_minutes))
-    console.print(f"landing {report.landing_objects} object(s), raw {report.raw_objects}, originals on record "
-                  f"{report.originals}; fixity {report.fixity_checked} checked, {report.fixity_failed} failed",
-                  highlight=False)
+    console.print(
+        f"landing {report.landing_objects} object(s), raw {report.raw_objects}, originals on record "
+        f"{report.originals}; fixity {report.fixity_checked} checked, {report.fixity_failed} failed",
+        highlight=False,
+    )
     console.print(f"repaired: {report.repaired or 'nothing'}; problems: {report.problems or 'none'}", highlight=False)
     if not report.clean:
         _fail("problems left for a person: see quality.issues")

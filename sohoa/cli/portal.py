@@ -38,8 +38,14 @@ def serve(
     host = host or portal_settings.host
     port = port or portal_settings.port
     console.print(f"sohoa portal on http://{host}:{port}/", highlight=False)
-    uvicorn.run(create_app(get_settings(), portal_settings), host=host, port=port, log_level="warning",
-                access_log=False, proxy_headers=True)
+    uvicorn.run(
+        create_app(get_settings(), portal_settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+    )
 
 
 @app.command("create-user")
@@ -58,7 +64,8 @@ def create_user(
     from sohoa.portal.passwords import WeakPassword
 
     password = os.environ.get("SOHOA_PORTAL_NEW_PASSWORD") or typer.prompt(
-        "password", hide_input=True, confirmation_prompt=True)
+        "password", hide_input=True, confirmation_prompt=True
+    )
     settings = get_settings()
     try:
         migrate(settings.dsn())

@@ -17,9 +17,11 @@ from sohoa.config import get_settings
 console = Console()
 err = Console(stderr=True)
 
-api_app = typer.Typer(help="Serve the read API of the published dataset (SOHOA_API_HOST, SOHOA_API_PORT; default "
-                               "127.0.0.1:18091), or manage its tokens with `sohoa api token`.",
-                          invoke_without_command=True)
+api_app = typer.Typer(
+    help="Serve the read API of the published dataset (SOHOA_API_HOST, SOHOA_API_PORT; default "
+    "127.0.0.1:18091), or manage its tokens with `sohoa api token`.",
+    invoke_without_command=True,
+)
 token_app = typer.Typer(help="Tokens of the read API.", no_args_is_help=True)
 api_app.add_typer(token_app, name="token")
 
@@ -31,8 +33,9 @@ def _fail(message: str) -> None:
 
 def publish(
     force: Annotated[bool, typer.Option("--force", help="Write a snapshot even if the data did not change.")] = False,
-    keep: Annotated[int | None, typer.Option(help="Complete snapshots to keep (default "
-                                                  "SOHOA_PUBLISH_KEEP_SNAPSHOTS, 14).")] = None,
+    keep: Annotated[
+        int | None, typer.Option(help="Complete snapshots to keep (default SOHOA_PUBLISH_KEEP_SNAPSHOTS, 14).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Publish a new snapshot of the '1 có' dataset to the published bucket (the DAG runs the same code)."""
@@ -68,11 +71,14 @@ def publish(
     if summary.status == "unchanged":
         console.print(f"unchanged since snapshot {summary.snapshot}: nothing written", highlight=False)
     else:
-        console.print(f"published snapshot {summary.snapshot} (schema {summary.schema_version}) "
-                      f"in {summary.seconds:.1f} s", highlight=False)
+        console.print(
+            f"published snapshot {summary.snapshot} (schema {summary.schema_version}) in {summary.seconds:.1f} s",
+            highlight=False,
+        )
         for f in summary.files:
-            console.print(f"  s3://{settings.bucket_published}/{f.key}  {f.rows} rows  {f.bytes} bytes",
-                          highlight=False)
+            console.print(
+                f"  s3://{settings.bucket_published}/{f.key}  {f.rows} rows  {f.bytes} bytes", highlight=False
+            )
     if summary.deleted:
         console.print("retention deleted: " + ", ".join(summary.deleted), highlight=False)
 
@@ -93,8 +99,9 @@ def api(ctx: typer.Context) -> None:
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="Who or what uses the token, e.g. provincial-warehouse.")],
-    agency: Annotated[list[str] | None, typer.Option("--agency", help="Limit to this agency code "
-                                                                      "(MaCoQuan); repeat for several.")] = None,
+    agency: Annotated[
+        list[str] | None, typer.Option("--agency", help="Limit to this agency code (MaCoQuan); repeat for several.")
+    ] = None,
     days: Annotated[int | None, typer.Option(help="Expire after this many days.")] = None,
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
@@ -133,8 +140,11 @@ def token_list() -> None:
         rows = list_tokens(conn)
     for name, agencies, created, expires, revoked, used in rows:
         state = "revoked" if revoked else ("expired" if expires and expires < datetime.now(UTC) else "active")
-        console.print(f"{name:<30} {state:<8} agencies={','.join(agencies) if agencies else '*'} "
-                      f"created={created:%Y-%m-%d} last_used={used or '-'}", highlight=False)
+        console.print(
+            f"{name:<30} {state:<8} agencies={','.join(agencies) if agencies else '*'} "
+            f"created={created:%Y-%m-%d} last_used={used or '-'}",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

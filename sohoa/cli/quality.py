@@ -20,8 +20,9 @@ review_app = typer.Typer(help="The review queue of documents a person must look 
 @quality_app.command("validate")
 def validate(
     records_only: Annotated[bool, typer.Option("--records-only", help="Validate record batches only.")] = False,
-    everything: Annotated[bool, typer.Option("--all", help="Validate every document and OCR page, not only "
-                                                             "the new or changed ones.")] = False,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Validate every document and OCR page, not only the new or changed ones.")
+    ] = False,
 ) -> None:
     """Run the GX suites of schemas/gx over new record batches and the extracted fields and OCR pages of new
     or changed originals (``--all``: of every original).
@@ -33,18 +34,21 @@ def validate(
     settings = get_settings()
     failed: list[str] = []
     results = []
-    for step in ((validate_record_batches,) if records_only else (validate_record_batches, validate_documents)):
+    for step in (validate_record_batches,) if records_only else (validate_record_batches, validate_documents):
         if step is validate_documents:
             recheck_documents(settings)
         try:
-            results.extend(validate_documents(settings, everything=everything) if step is validate_documents
-                           else step(settings))
+            results.extend(
+                validate_documents(settings, everything=everything) if step is validate_documents else step(settings)
+            )
         except QualityGateFailed as exc:
             failed.append(str(exc))
     for r in results:
         state = "passed" if r["success"] else "FAILED" if r["critical_failed"] else "warnings"
-        typer.echo(f"{r['suite']:16s} {r['target']:22s} {state:8s} {', '.join(r['failed_rules']) or '-'}  "
-                   f"{r['data_docs_uri'] or ''}")
+        typer.echo(
+            f"{r['suite']:16s} {r['target']:22s} {state:8s} {', '.join(r['failed_rules']) or '-'}  "
+            f"{r['data_docs_uri'] or ''}"
+        )
     for message in failed:
         typer.echo(message, err=True)
     if failed:
@@ -82,9 +86,22 @@ def queue(
     with connect(get_settings()) as conn:
         items = review_queue(conn, limit=limit)
     if as_json:
-        typer.echo(json.dumps([{"document_id": i.document_id, "ma_ho_so": i.ma_ho_so, "loai": i.loai,
-                                "reasons": list(i.reasons), "flagged_at": i.flagged_at.isoformat(),
-                                "suggested_ma_ho_so": i.suggested_ma_ho_so} for i in items], ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "document_id": i.document_id,
+                        "ma_ho_so": i.ma_ho_so,
+                        "loai": i.loai,
+                        "reasons": list(i.reasons),
+                        "flagged_at": i.flagged_at.isoformat(),
+                        "suggested_ma_ho_so": i.suggested_ma_ho_so,
+                    }
+                    for i in items
+                ],
+                ensure_ascii=False,
+            )
+        )
         return
     for i in items:
         typer.echo(f"{i.document_id:8d}  {i.ma_ho_so or '(inbox)':28s} {', '.join(i.reasons)}")

@@ -36,8 +36,9 @@ class DocumentRef:
 
 def documents_of(conn: Connection, sha256: str) -> list[DocumentRef]:
     with conn.cursor() as cur:
-        cur.execute("SELECT id, ma_ho_so, landing_key, sha256 FROM sohoa.document WHERE sha256 = %s ORDER BY id",
-                    (sha256,))
+        cur.execute(
+            "SELECT id, ma_ho_so, landing_key, sha256 FROM sohoa.document WHERE sha256 = %s ORDER BY id", (sha256,)
+        )
         return [DocumentRef(*r) for r in cur.fetchall()]
 
 
@@ -57,9 +58,15 @@ def barcode_mismatch(ma_ho_so: str, barcode_codes: list[str], landing_key: str, 
     needs no confidence threshold); ``None`` when the barcodes name the folder's dossier or nothing."""
     if not barcode_codes or ma_ho_so in barcode_codes:
         return None
-    return Issue("document", "document.dossier_code_mismatch", "warning",
-                 f"barcode on page 1 names dossier {barcode_codes[0]}, the folder names {ma_ho_so}",
-                 ma_ho_so=ma_ho_so, object_key=landing_key, scope=sha256)
+    return Issue(
+        "document",
+        "document.dossier_code_mismatch",
+        "warning",
+        f"barcode on page 1 names dossier {barcode_codes[0]}, the folder names {ma_ho_so}",
+        ma_ho_so=ma_ho_so,
+        object_key=landing_key,
+        scope=sha256,
+    )
 
 
 def cross_check(conn: Connection, doc: DocumentRef) -> list[Issue]:
@@ -79,22 +86,41 @@ def cross_check(conn: Connection, doc: DocumentRef) -> list[Issue]:
     if code is not None and trusted and code.value is not None and code.value != doc.ma_ho_so:
         where = f" on page {code.page}" if code.page is not None else ""
         who = "set by a person" if code.source == "person" else f"printed{where}"
-        issues.append(Issue("document", "document.dossier_code_mismatch", "warning",
-                            f"the dossier code {who} is {code.value}, the document is filed under {doc.ma_ho_so}",
-                            ma_ho_so=doc.ma_ho_so, object_key=doc.landing_key, scope=doc.sha256))
+        issues.append(
+            Issue(
+                "document",
+                "document.dossier_code_mismatch",
+                "warning",
+                f"the dossier code {who} is {code.value}, the document is filed under {doc.ma_ho_so}",
+                ma_ho_so=doc.ma_ho_so,
+                object_key=doc.landing_key,
+                scope=doc.sha256,
+            )
+        )
     identities = _identity_values(conn, doc.sha256)
     if identities:
         with conn.cursor() as cur:
-            cur.execute("""SELECT v.so_giay_to FROM sohoa.dossier d
+            cur.execute(
+                """SELECT v.so_giay_to FROM sohoa.dossier d
                              JOIN sohoa.record_version v ON v.batch_id = d.batch_id AND v.line_no = d.line_no
-                            WHERE d.ma_ho_so = %s""", (doc.ma_ho_so,))
+                            WHERE d.ma_ho_so = %s""",
+                (doc.ma_ho_so,),
+            )
             row = cur.fetchone()
         recorded = _digits(row[0]) if row and row[0] else ""
         if recorded and recorded not in identities:
-            issues.append(Issue("document", "document.identity_mismatch", "warning",
-                                f"{len(identities)} identity number(s) read on the document, none equals the "
-                                "record's SoGiayToChuHoSo",
-                                ma_ho_so=doc.ma_ho_so, object_key=doc.landing_key, scope=doc.sha256))
+            issues.append(
+                Issue(
+                    "document",
+                    "document.identity_mismatch",
+                    "warning",
+                    f"{len(identities)} identity number(s) read on the document, none equals the "
+                    "record's SoGiayToChuHoSo",
+                    ma_ho_so=doc.ma_ho_so,
+                    object_key=doc.landing_key,
+                    scope=doc.sha256,
+                )
+            )
     return issues
 
 
@@ -108,8 +134,11 @@ def _identity_values(conn: Connection, sha256: str) -> set[str]:
             if f.value:
                 values.add(_digits(f.value))
             continue
-        values.update(_digits(c.value) for c in stored_candidates(conn, sha256)
-                      if c.name == name and c.confidence >= MIN_CONFIDENCE)
+        values.update(
+            _digits(c.value)
+            for c in stored_candidates(conn, sha256)
+            if c.name == name and c.confidence >= MIN_CONFIDENCE
+        )
     return values
 
 

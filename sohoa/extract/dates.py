@@ -25,8 +25,10 @@ WORD_DATE = re.compile(
     r"ngay\s+(?P<d>[0-9]{1,2})\s+thang\s+(?P<m>[0-9]{1,2})\s+nam\s+(?P<y>[0-9]{4})(?![0-9])",
     re.IGNORECASE,
 )
-NUMERIC_DATE = re.compile(r"(?<![0-9/.\-])(?P<d>[0-9]{1,2})(?P<sep>[/.\-])(?P<m>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4})"
-                          r"(?![0-9])")
+NUMERIC_DATE = re.compile(
+    r"(?<![0-9/.\-])(?P<d>[0-9]{1,2})(?P<sep>[/.\-])(?P<m>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4})"
+    r"(?![0-9])"
+)
 MIN_YEAR, MAX_YEAR = 1900, 2199
 
 

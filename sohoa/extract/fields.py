@@ -57,22 +57,29 @@ DOSSIER_CODE_TEXT = re.compile(
 )
 DOSSIER_LABEL = re.compile(r"(?:mã|số)\s+hồ\s+sơ\s*:?\s*$", re.IGNORECASE)
 TWELVE_DIGITS = re.compile(r"(?<![0-9])([0-9]{12})(?![0-9])")
-CCCD_LABEL = re.compile(r"(?:cccd|căn\s+cước(?:\s+công\s+dân)?|định\s+danh(?:\s+cá\s+nhân)?)\s*(?:số)?\s*:?\s*$",
-                        re.IGNORECASE)
-TAX_CODE_TEXT = re.compile(r"(?:mã\s+số\s+thuế|mst|mã\s+số\s+doanh\s+nghiệp)\s*:?\s*"
-                           r"([0-9]{10}(?:\s?-\s?[0-9]{3})?|[0-9]{12})(?![0-9])", re.IGNORECASE)
+CCCD_LABEL = re.compile(
+    r"(?:cccd|căn\s+cước(?:\s+công\s+dân)?|định\s+danh(?:\s+cá\s+nhân)?)\s*(?:số)?\s*:?\s*$", re.IGNORECASE
+)
+TAX_CODE_TEXT = re.compile(
+    r"(?:mã\s+số\s+thuế|mst|mã\s+số\s+doanh\s+nghiệp)\s*:?\s*"
+    r"([0-9]{10}(?:\s?-\s?[0-9]{3})?|[0-9]{12})(?![0-9])",
+    re.IGNORECASE,
+)
 RESULT_TYPE_CODE = re.compile(r"(?<![A-Z0-9])KQ\.[A-Z][0-9]{2}\.[0-9]{6}(?![0-9])")
 # "Số: 123/QĐ-UBND", "Số: 32/BN-SXD"; the symbol is capital letters (with Đ) and digits joined by dashes.
 DOCUMENT_NUMBER = re.compile(r"(?<![\wÀ-ỹ])Số\s*:\s*([0-9]{1,6})\s*/\s*([A-ZĐÐ0-9]+(?:\s?[-–]\s?[A-ZĐÐ0-9]+)*)")
 NAME_LABEL = re.compile(r"(?:họ\s+và\s+tên|họ\s+tên|ông\s*\(bà\)|hồ\s+sơ\s+của)\s*:?\s*", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-PLACE_DATE_LINE = re.compile(r"^[^\W\d_][^,\n\d]{1,40},\s*ng[àaảạ]y\s+[0-9]{1,2}\s+th[áa]ng\s",
-                             re.IGNORECASE | re.MULTILINE)
+PLACE_DATE_LINE = re.compile(
+    r"^[^\W\d_][^,\n\d]{1,40},\s*ng[àaảạ]y\s+[0-9]{1,2}\s+th[áa]ng\s", re.IGNORECASE | re.MULTILINE
+)
 _DATE_LABELS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ngay_sinh", re.compile(r"sinh\s*:?\s*(?:ngày\s*)?$", re.IGNORECASE)),
     ("ngay_tiep_nhan", re.compile(r"tiếp\s+nhận\s*(?:ngày\s*)?:?\s*$", re.IGNORECASE)),
-    ("ngay_hen_tra", re.compile(r"(?:nhận\s+kết\s+quả|hẹn\s+trả(?:\s+kết\s+quả)?)\s*:?\s*(?:ngày\s*)?$",
-                                re.IGNORECASE)),
+    (
+        "ngay_hen_tra",
+        re.compile(r"(?:nhận\s+kết\s+quả|hẹn\s+trả(?:\s+kết\s+quả)?)\s*:?\s*(?:ngày\s*)?$", re.IGNORECASE),
+    ),
     ("ngay_hieu_luc", re.compile(r"hiệu\s+lực\s+(?:kể\s+)?từ\s+(?:ngày\s*)?$", re.IGNORECASE)),
 )
 _LABEL_WINDOW = 40  # characters before a value searched for its label
@@ -119,8 +126,9 @@ class Extraction:
         return seen
 
 
-def extract_fields(text: str, page_confidences: Sequence[float | None] = (), *, today: date | None = None) -> \
-        Extraction:
+def extract_fields(
+    text: str, page_confidences: Sequence[float | None] = (), *, today: date | None = None
+) -> Extraction:
     """Read the fields of a document from its OCR text.
 
     Args:
@@ -150,7 +158,7 @@ def _page_fields(text: str, page: int, scale: float, today: date) -> list[FieldV
         out.append(FieldValue(name, value, page, line, start, end, round(scale * factor, 3)))
 
     def labelled(start: int, label: re.Pattern[str]) -> bool:
-        return label.search(text[max(0, start - _LABEL_WINDOW):start]) is not None
+        return label.search(text[max(0, start - _LABEL_WINDOW) : start]) is not None
 
     for m in DOSSIER_CODE_TEXT.finditer(text):
         code = f"{m[1]}.{m[2]}.{m[3]}.{m[4]}{m[5]}-{m[6]}-{m[7]}"
@@ -203,13 +211,36 @@ def _factor(has_label: bool, valid: bool) -> float:
 
 def _inside_tax_code(text: str, start: int) -> bool:
     """A 12-digit number right after a tax-code label is a tax code (an individual's), not a CCCD field."""
-    before = text[max(0, start - _LABEL_WINDOW):start]
+    before = text[max(0, start - _LABEL_WINDOW) : start]
     return re.search(r"(?:mã\s+số\s+thuế|mst)\s*:?\s*$", before, re.IGNORECASE) is not None
 
 
 # Words that start the next labelled line of a form, never part of a name.
-_NOT_NAME = frozenset({"Ngày", "Số", "Địa", "Nơi", "Mã", "Căn", "Giấy", "Điện", "Quê", "Giới",
-                       "Nghề", "Chỗ", "Thường", "Tạm", "Nội", "Thời", "Được", "Tôi", "Kính", "Email", "Sinh"})
+_NOT_NAME = frozenset(
+    {
+        "Ngày",
+        "Số",
+        "Địa",
+        "Nơi",
+        "Mã",
+        "Căn",
+        "Giấy",
+        "Điện",
+        "Quê",
+        "Giới",
+        "Nghề",
+        "Chỗ",
+        "Thường",
+        "Tạm",
+        "Nội",
+        "Thời",
+        "Được",
+        "Tôi",
+        "Kính",
+        "Email",
+        "Sinh",
+    }
+)
 
 
 def _name_after(text: str, pos: int) -> tuple[int, int, str] | None:
@@ -223,7 +254,7 @@ def _name_after(text: str, pos: int) -> tuple[int, int, str] | None:
         m = _NAME_WORD.match(text, cursor + gap.end())
         if m is None or (words and gap.end() == 0) or not _title_case(m[0]) or m[0] in _NOT_NAME:
             break
-        if "\n" in gap[0] and ":" in text[m.start():m.start() + 25].split("\n", 1)[0]:
+        if "\n" in gap[0] and ":" in text[m.start() : m.start() + 25].split("\n", 1)[0]:
             break  # the next line is a labelled line ("Quốc tịch: ...")
         words.append(m)
         cursor = m.end()
@@ -241,7 +272,7 @@ def _date_role(text: str, start: int, place_date_lines: Sequence[int]) -> str | 
     line_start = text.rfind("\n", 0, start) + 1
     if line_start in place_date_lines and start - line_start <= 45:
         return "ngay_van_ban"
-    before = text[max(0, start - _LABEL_WINDOW):start]
+    before = text[max(0, start - _LABEL_WINDOW) : start]
     for name, label in _DATE_LABELS:
         if label.search(before):
             return name

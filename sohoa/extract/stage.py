@@ -33,8 +33,9 @@ class ExtractOutcome:
     flagged: int
 
 
-def extract_original(conn: Connection, settings: Settings, sha256: str, text: str,
-                     page_confidences: Sequence[float | None]) -> ExtractOutcome:
+def extract_original(
+    conn: Connection, settings: Settings, sha256: str, text: str, page_confidences: Sequence[float | None]
+) -> ExtractOutcome:
     """Extract, store and cross-check the fields of one OCR'd original; the caller commits."""
     extraction = extract_fields(text, page_confidences)
     stored = save_extraction(conn, sha256, extraction)
@@ -44,13 +45,19 @@ def extract_original(conn: Connection, settings: Settings, sha256: str, text: st
         findings += len(refresh_cross_checks(conn, doc))
         if refresh_review_state(conn, doc.id) == "needs_review":
             flagged += 1
-    log.info("original %s: %d field value(s), %d cross-check finding(s), %d document(s) to review",
-             sha256[:12], stored, findings, flagged)
+    log.info(
+        "original %s: %d field value(s), %d cross-check finding(s), %d document(s) to review",
+        sha256[:12],
+        stored,
+        findings,
+        flagged,
+    )
     return ExtractOutcome(sha256, stored, findings, flagged)
 
 
-def extract_after_ocr(conn: Connection, settings: Settings, sha256: str, text: str,
-                      page_confidences: Sequence[float | None]) -> ExtractOutcome | None:
+def extract_after_ocr(
+    conn: Connection, settings: Settings, sha256: str, text: str, page_confidences: Sequence[float | None]
+) -> ExtractOutcome | None:
     """:func:`extract_original` for the OCR stage: an unexpected error in extraction must not undo (and
     endlessly retry) the OCR, so it is rolled back to a savepoint and logged; ``sohoa quality reextract``
     runs it again once fixed. Database errors that broke the connection still propagate."""
@@ -63,8 +70,11 @@ def extract_after_ocr(conn: Connection, settings: Settings, sha256: str, text: s
     except (ValueError, LookupError, TypeError, AttributeError, psycopg2.DataError) as exc:
         with conn.cursor() as cur:
             cur.execute("ROLLBACK TO SAVEPOINT sohoa_extract")
-        log.warning("extraction failed for original %s (%s); OCR kept, run `sohoa quality reextract` after the fix",
-                    sha256[:12], type(exc).__name__)
+        log.warning(
+            "extraction failed for original %s (%s); OCR kept, run `sohoa quality reextract` after the fix",
+            sha256[:12],
+            type(exc).__name__,
+        )
         return None
     with conn.cursor() as cur:
         cur.execute("RELEASE SAVEPOINT sohoa_extract")
@@ -116,7 +126,10 @@ def recheck_documents(settings: Settings) -> dict[str, int]:
             if doc is not None:
                 refresh_cross_checks(conn, doc)
         with conn.cursor() as cur:  # what they are checked against changed: the GX documents run looks again
-            cur.execute("""UPDATE sohoa.ocr_result SET gx_checked_at = NULL
-                            WHERE sha256 IN (SELECT sha256 FROM sohoa.document WHERE id = ANY(%s))""", (ids,))
+            cur.execute(
+                """UPDATE sohoa.ocr_result SET gx_checked_at = NULL
+                            WHERE sha256 IN (SELECT sha256 FROM sohoa.document WHERE id = ANY(%s))""",
+                (ids,),
+            )
         flagged = sync_review_states(conn)
     return {"rechecked": len(ids), "needs_review": flagged}

@@ -57,8 +57,21 @@ def save_extraction(conn: Connection, sha256: str, extraction: Extraction) -> in
     for c in sorted(extraction.candidates, key=lambda c: (c is not best.get(c.name), c.page, c.start)):
         ordinal = ordinals.get(c.name, 0)
         ordinals[c.name] = ordinal + 1
-        rows.append((sha256, c.name, ordinal, c.value, c.page, c.line, c.start, c.end, c.confidence, c.personal,
-                     EXTRACTOR_VERSION))
+        rows.append(
+            (
+                sha256,
+                c.name,
+                ordinal,
+                c.value,
+                c.page,
+                c.line,
+                c.start,
+                c.end,
+                c.confidence,
+                c.personal,
+                EXTRACTOR_VERSION,
+            )
+        )
     with conn.cursor() as cur:
         cur.execute("DELETE FROM sohoa.extracted_field WHERE sha256 = %s", (sha256,))
         if rows:
@@ -97,9 +110,15 @@ def effective_fields(conn: Connection, sha256: str) -> dict[str, EffectiveField]
         for name, value, at in cur.fetchall():
             machine = out.get(name)
             out[name] = EffectiveField(
-                name, value, "person", None,
-                machine.page if machine else None, machine.line if machine else None,
-                machine.start if machine else None, machine.end if machine else None, at.isoformat(),
+                name,
+                value,
+                "person",
+                None,
+                machine.page if machine else None,
+                machine.line if machine else None,
+                machine.start if machine else None,
+                machine.end if machine else None,
+                at.isoformat(),
             )
     return out
 
@@ -132,6 +151,8 @@ def publish_fields(conn: Connection, sha256: str, key: bytes) -> dict[str, Any]:
     document = public_fields(effective_fields(conn, sha256), key)
     with conn.cursor() as cur:
         # New fields are validated again by the next GX documents run (gx_checked_at cleared).
-        cur.execute("UPDATE sohoa.ocr_result SET extracted = %s, gx_checked_at = NULL WHERE sha256 = %s",
-                    (json.dumps(document, ensure_ascii=False), sha256))
+        cur.execute(
+            "UPDATE sohoa.ocr_result SET extracted = %s, gx_checked_at = NULL WHERE sha256 = %s",
+            (json.dumps(document, ensure_ascii=False), sha256),
+        )
     return document

@@ -93,9 +93,17 @@ def ingest_document(
     kept = _existing_document(conn, ma_ho_so, sha)
     if kept is not None:
         kept_id, kept_key = kept
-        issues.append(Issue("document", "document.duplicate", "info",
-                            f"identical bytes already stored as document {kept_id} ({kept_key})",
-                            ma_ho_so=ma_ho_so, object_key=obj.key, scope=obj.etag))
+        issues.append(
+            Issue(
+                "document",
+                "document.duplicate",
+                "info",
+                f"identical bytes already stored as document {kept_id} ({kept_key})",
+                ma_ho_so=ma_ho_so,
+                object_key=obj.key,
+                scope=obj.etag,
+            )
+        )
         record_issues(conn, issues)
         landing.mark(conn, obj, lk.kind, "duplicate", sha256=sha, detail=f"duplicate of document {kept_id}")
         return DocumentOutcome(obj.key, "duplicate", sha, kept_id)
@@ -112,13 +120,28 @@ def ingest_document(
             cur.execute("SELECT 1 FROM sohoa.dossier WHERE ma_ho_so = %s", (ma_ho_so,))
             known = cur.fetchone() is not None
     if ma_ho_so is None:
-        issues.append(Issue("document", "document.unassigned", "warning",
-                            f"inbox scan (document {document_id}) is not yet linked to a dossier",
-                            object_key=obj.key, scope=sha))
+        issues.append(
+            Issue(
+                "document",
+                "document.unassigned",
+                "warning",
+                f"inbox scan (document {document_id}) is not yet linked to a dossier",
+                object_key=obj.key,
+                scope=sha,
+            )
+        )
     elif not known:
-        issues.append(Issue("document", "document.unknown_dossier", "warning",
-                            f"no record of dossier {ma_ho_so} yet; the document waits for it",
-                            ma_ho_so=ma_ho_so, object_key=obj.key, scope=sha))
+        issues.append(
+            Issue(
+                "document",
+                "document.unknown_dossier",
+                "warning",
+                f"no record of dossier {ma_ho_so} yet; the document waits for it",
+                ma_ho_so=ma_ho_so,
+                object_key=obj.key,
+                scope=sha,
+            )
+        )
     record_issues(conn, issues)
     landing.mark(conn, obj, lk.kind, "done", sha256=sha)
     return DocumentOutcome(obj.key, "stored", sha, document_id)
@@ -162,22 +185,34 @@ def quarantine(
     """Keep a bad file in the quarantine bucket and explain why; nothing is lost."""
     rule = next((r for cls, r in QUARANTINE_RULES.items() if isinstance(error, cls)), "document.unreadable")
     s3.put_immutable(client, settings.bucket_quarantine, s3.content_key(sha), path, "application/octet-stream")
-    record_issues(conn, [Issue("document", rule, "error", str(error),
-                               ma_ho_so=lk.ma_ho_so, object_key=obj.key, scope=sha)])
+    record_issues(
+        conn, [Issue("document", rule, "error", str(error), ma_ho_so=lk.ma_ho_so, object_key=obj.key, scope=sha)]
+    )
     landing.mark(conn, obj, lk.kind, "quarantined", sha256=sha, detail=rule)
     log.warning("quarantined %s: %s", landing.printable(obj.key), rule)
     return DocumentOutcome(obj.key, "quarantined", sha, rule=rule)
 
 
-def quarantine_unknown_key(conn: Connection, client: Minio, settings: Settings, obj: LandingObject,
-                           lk: LandingKey) -> DocumentOutcome:
+def quarantine_unknown_key(
+    conn: Connection, client: Minio, settings: Settings, obj: LandingObject, lk: LandingKey
+) -> DocumentOutcome:
     """A key outside the landing contract: kept in quarantine, explained, not ignored."""
     with tempfile.TemporaryDirectory(prefix="sohoa-doc-") as tmp:
         path = Path(tmp) / "original"
         sha = s3.download(client, settings.bucket_landing, obj.key, path)
-        s3.put_immutable(client, settings.bucket_quarantine, s3.content_key(sha), path,
-                         "application/octet-stream")
-    record_issues(conn, [Issue("document", "landing.unknown_key", "error", lk.reason or "unknown key",
-                               object_key=obj.key, scope=obj.etag)])
+        s3.put_immutable(client, settings.bucket_quarantine, s3.content_key(sha), path, "application/octet-stream")
+    record_issues(
+        conn,
+        [
+            Issue(
+                "document",
+                "landing.unknown_key",
+                "error",
+                lk.reason or "unknown key",
+                object_key=obj.key,
+                scope=obj.etag,
+            )
+        ],
+    )
     landing.mark(conn, obj, "unknown", "quarantined", sha256=sha, detail="landing.unknown_key")
     return DocumentOutcome(obj.key, "quarantined", sha, rule="landing.unknown_key")

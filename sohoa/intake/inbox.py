@@ -30,36 +30,57 @@ def link_document(conn: Connection, document_id: int, ma_ho_so: str, linked_by: 
     folded into the kept one: the landing object stays recorded and the original stays stored).
     """
     with conn.cursor() as cur:
-        cur.execute("SELECT sha256, landing_key, ma_ho_so FROM sohoa.document WHERE id = %s FOR UPDATE",
-                    (document_id,))
+        cur.execute("SELECT sha256, landing_key, ma_ho_so FROM sohoa.document WHERE id = %s FOR UPDATE", (document_id,))
         row = cur.fetchone()
         if row is None:
             raise LookupError(f"no document {document_id}")
         sha256, landing_key, current = row
         if current is not None:
             raise ValueError(f"document {document_id} is already linked to a dossier")
-        cur.execute("SELECT id, landing_key FROM sohoa.document WHERE ma_ho_so = %s AND sha256 = %s",
-                    (ma_ho_so, sha256))
+        cur.execute(
+            "SELECT id, landing_key FROM sohoa.document WHERE ma_ho_so = %s AND sha256 = %s", (ma_ho_so, sha256)
+        )
         kept = cur.fetchone()
         issues: list[Issue] = []
         if kept is not None:
             cur.execute("DELETE FROM sohoa.document WHERE id = %s", (document_id,))
-            issues.append(Issue("document", "document.duplicate", "info",
-                                f"identical bytes already stored as document {kept[0]} ({kept[1]})",
-                                ma_ho_so=ma_ho_so, object_key=landing_key, scope=sha256))
+            issues.append(
+                Issue(
+                    "document",
+                    "document.duplicate",
+                    "info",
+                    f"identical bytes already stored as document {kept[0]} ({kept[1]})",
+                    ma_ho_so=ma_ho_so,
+                    object_key=landing_key,
+                    scope=sha256,
+                )
+            )
             outcome = "duplicate"
         else:
-            cur.execute("""UPDATE sohoa.document SET ma_ho_so = %s, linked_by = %s, linked_at = now()
-                            WHERE id = %s""", (ma_ho_so, linked_by, document_id))
+            cur.execute(
+                """UPDATE sohoa.document SET ma_ho_so = %s, linked_by = %s, linked_at = now()
+                            WHERE id = %s""",
+                (ma_ho_so, linked_by, document_id),
+            )
             cur.execute("SELECT 1 FROM sohoa.dossier WHERE ma_ho_so = %s", (ma_ho_so,))
             if cur.fetchone() is None:
-                issues.append(Issue("document", "document.unknown_dossier", "warning",
-                                    f"no record of dossier {ma_ho_so} yet; the document waits for it",
-                                    ma_ho_so=ma_ho_so, object_key=landing_key, scope=sha256))
+                issues.append(
+                    Issue(
+                        "document",
+                        "document.unknown_dossier",
+                        "warning",
+                        f"no record of dossier {ma_ho_so} yet; the document waits for it",
+                        ma_ho_so=ma_ho_so,
+                        object_key=landing_key,
+                        scope=sha256,
+                    )
+                )
             outcome = "linked"
-        cur.execute("""UPDATE sohoa.issue SET resolved_at = now()
+        cur.execute(
+            """UPDATE sohoa.issue SET resolved_at = now()
                         WHERE rule = 'document.unassigned' AND object_key = %s AND resolved_at IS NULL""",
-                    (landing_key,))
+            (landing_key,),
+        )
     record_issues(conn, issues)
     log.info("document %d %s to a dossier by %s", document_id, outcome, linked_by)
     return outcome

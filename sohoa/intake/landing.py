@@ -63,8 +63,9 @@ def printable(key: str) -> str:
     """A key as it can go into a log line or a message: control and bidi characters escaped."""
     if key_problem(key) is None:
         return key
-    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS else ch
-                   for ch in key)
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS else ch for ch in key
+    )
 
 
 def classify(key: str) -> LandingKey:
@@ -122,8 +123,9 @@ def claim(conn: Connection, obj: LandingObject) -> tuple[str, str | None] | None
     """
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"landing\n{obj.key}\n{obj.etag}",))
-        cur.execute("SELECT status, sha256 FROM sohoa.landing_object WHERE object_key = %s AND etag = %s",
-                    (obj.key, obj.etag))
+        cur.execute(
+            "SELECT status, sha256 FROM sohoa.landing_object WHERE object_key = %s AND etag = %s", (obj.key, obj.etag)
+        )
         row = cur.fetchone()
     return (str(row[0]), row[1]) if row else None
 

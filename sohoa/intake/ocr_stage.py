@@ -75,17 +75,25 @@ def ocr_original(conn: Connection, client: Minio, settings: Settings, sha256: st
         s3.download(client, settings.bucket_raw, raw_key, source)
         out = Path(tmp) / "out"
         try:
-            result = ocr_file(source, out, options=OcrOptions(page_timeout_s=settings.ocr_page_timeout_s,
-                                                                  workers=settings.ocr_workers_per_task,
-                                                                  pdfa=settings.ocr_pdfa,
-                                                                  limits=limits_of(settings)))
+            result = ocr_file(
+                source,
+                out,
+                options=OcrOptions(
+                    page_timeout_s=settings.ocr_page_timeout_s,
+                    workers=settings.ocr_workers_per_task,
+                    pdfa=settings.ocr_pdfa,
+                    limits=limits_of(settings),
+                ),
+            )
         except BadInput as exc:
             return _failed(conn, client, settings, sha256, source, exc)
         prefix = s3.derived_prefix(sha256)
         uris = {}
-        for name, content_type in (("text.txt", "text/plain; charset=utf-8"),
-                                   ("searchable.pdf", "application/pdf"),
-                                   ("pages.json", "application/json")):
+        for name, content_type in (
+            ("text.txt", "text/plain; charset=utf-8"),
+            ("searchable.pdf", "application/pdf"),
+            ("pages.json", "application/json"),
+        ):
             s3.put_file(client, settings.bucket_derived, prefix + name, out / name, content_type)
             uris[name] = s3.uri(settings.bucket_derived, prefix + name)
         text = (out / "text.txt").read_text(encoding="utf-8")
@@ -95,15 +103,33 @@ def ocr_original(conn: Connection, client: Minio, settings: Settings, sha256: st
             """INSERT INTO sohoa.ocr_result (sha256, status, text_uri, searchable_uri, pages_uri, page_count,
                                              min_dpi, mean_confidence, engine, seconds)
                VALUES (%s, 'done', %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (sha256, uris["text.txt"], uris["searchable.pdf"], uris["pages.json"], len(result.pages),
-             result.min_dpi, result.mean_confidence, "tesseract-vie", round(seconds, 3)),
+            (
+                sha256,
+                uris["text.txt"],
+                uris["searchable.pdf"],
+                uris["pages.json"],
+                len(result.pages),
+                result.min_dpi,
+                result.mean_confidence,
+                "tesseract-vie",
+                round(seconds, 3),
+            ),
         )
         for page in result.pages:
             cur.execute(
                 """INSERT INTO sohoa.ocr_page (sha256, page_no, source, rotation, skew, dpi, confidence, blank,
                                                seconds) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                (sha256, page.number, page.source, page.rotation, page.skew, page.dpi, page.confidence,
-                 page.blank, page.seconds),
+                (
+                    sha256,
+                    page.number,
+                    page.source,
+                    page.rotation,
+                    page.skew,
+                    page.dpi,
+                    page.confidence,
+                    page.blank,
+                    page.seconds,
+                ),
             )
     link_from_ocr_text(conn, sha256, text)  # inbox scans whose printed dossier code is now known
     refresh_ocr_findings(conn, sha256, _findings(conn, sha256, result))
@@ -151,18 +177,43 @@ def _findings(conn: Connection, sha256: str, result: object) -> list[Issue]:
     for ma_ho_so, key in documents:
         low = [p.number for p in result.pages if p.dpi is not None and p.dpi < MIN_DPI and not p.blank]
         if low:
-            issues.append(Issue("document", "document.low_dpi", "warning",
-                                f"page(s) {_pages(low)} under {MIN_DPI} dpi (lowest {result.min_dpi})",
-                                ma_ho_so=ma_ho_so, object_key=key, scope=sha256))
+            issues.append(
+                Issue(
+                    "document",
+                    "document.low_dpi",
+                    "warning",
+                    f"page(s) {_pages(low)} under {MIN_DPI} dpi (lowest {result.min_dpi})",
+                    ma_ho_so=ma_ho_so,
+                    object_key=key,
+                    scope=sha256,
+                )
+            )
         blank = [p.number for p in result.pages if p.blank]
         if blank:
-            issues.append(Issue("document", "document.blank_page", "warning", f"blank page(s) {_pages(blank)}",
-                                ma_ho_so=ma_ho_so, object_key=key, scope=sha256))
+            issues.append(
+                Issue(
+                    "document",
+                    "document.blank_page",
+                    "warning",
+                    f"blank page(s) {_pages(blank)}",
+                    ma_ho_so=ma_ho_so,
+                    object_key=key,
+                    scope=sha256,
+                )
+            )
         text_pages = [p for p in result.pages if not p.blank and p.source == "ocr"]
         if text_pages and result.mean_confidence is not None and result.mean_confidence < LOW_CONFIDENCE:
-            issues.append(Issue("document", "document.low_confidence", "warning",
-                                f"mean OCR word confidence {result.mean_confidence:.0f} under {LOW_CONFIDENCE:.0f}",
-                                ma_ho_so=ma_ho_so, object_key=key, scope=sha256))
+            issues.append(
+                Issue(
+                    "document",
+                    "document.low_confidence",
+                    "warning",
+                    f"mean OCR word confidence {result.mean_confidence:.0f} under {LOW_CONFIDENCE:.0f}",
+                    ma_ho_so=ma_ho_so,
+                    object_key=key,
+                    scope=sha256,
+                )
+            )
     return issues
 
 
@@ -171,8 +222,9 @@ def _pages(numbers: list[int]) -> str:
     return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
 
 
-def _failed(conn: Connection, client: Minio, settings: Settings, sha256: str, source: Path,
-            error: BadInput) -> OcrOutcome:
+def _failed(
+    conn: Connection, client: Minio, settings: Settings, sha256: str, source: Path, error: BadInput
+) -> OcrOutcome:
     """The original passed triage but could not be read page by page (a truncated image, a damaged page).
 
     Like a file refused at intake, it is quarantined: a copy goes to the quarantine bucket, its landing objects
@@ -182,14 +234,23 @@ def _failed(conn: Connection, client: Minio, settings: Settings, sha256: str, so
     rule = "document.unreadable"
     s3.put_immutable(client, settings.bucket_quarantine, s3.content_key(sha256), source, "application/octet-stream")
     with conn.cursor() as cur:
-        cur.execute("INSERT INTO sohoa.ocr_result (sha256, status, engine) VALUES (%s, 'failed', %s)",
-                    (sha256, "tesseract-vie"))
+        cur.execute(
+            "INSERT INTO sohoa.ocr_result (sha256, status, engine) VALUES (%s, 'failed', %s)", (sha256, "tesseract-vie")
+        )
         cur.execute("SELECT ma_ho_so, landing_key FROM sohoa.document WHERE sha256 = %s", (sha256,))
         documents = cur.fetchall()
-        cur.execute("""UPDATE sohoa.landing_object SET status = 'quarantined', detail = %s, processed_at = now()
-                        WHERE sha256 = %s AND status IN ('done', 'duplicate')""", (rule, sha256))
-    record_issues(conn, [Issue("document", rule, "error", _named(error, k), ma_ho_so=m, object_key=k, scope=sha256)
-                         for m, k in documents])
+        cur.execute(
+            """UPDATE sohoa.landing_object SET status = 'quarantined', detail = %s, processed_at = now()
+                        WHERE sha256 = %s AND status IN ('done', 'duplicate')""",
+            (rule, sha256),
+        )
+    record_issues(
+        conn,
+        [
+            Issue("document", rule, "error", _named(error, k), ma_ho_so=m, object_key=k, scope=sha256)
+            for m, k in documents
+        ],
+    )
     log.warning("OCR failed for original %s: %s", sha256[:12], type(error).__name__)
     return OcrOutcome(sha256, "failed")
 

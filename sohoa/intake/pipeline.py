@@ -38,14 +38,19 @@ class Plan:
 
 
 def to_ref(obj: LandingObject) -> ObjectRef:
-    return {"key": obj.key, "etag": obj.etag, "size": obj.size,
-            "last_modified": obj.last_modified.isoformat() if obj.last_modified else None}
+    return {
+        "key": obj.key,
+        "etag": obj.etag,
+        "size": obj.size,
+        "last_modified": obj.last_modified.isoformat() if obj.last_modified else None,
+    }
 
 
 def from_ref(ref: ObjectRef) -> LandingObject:
     modified = ref.get("last_modified")
-    return LandingObject(ref["key"], ref["etag"], int(ref["size"]),
-                         datetime.fromisoformat(modified) if modified else None)
+    return LandingObject(
+        ref["key"], ref["etag"], int(ref["size"]), datetime.fromisoformat(modified) if modified else None
+    )
 
 
 def plan(settings: Settings) -> Plan:
@@ -66,8 +71,13 @@ def plan(settings: Settings) -> Plan:
             result.documents.append(ref)
         else:
             result.unknown.append(ref)
-    log.info("landing: %d catalogue, %d record batch, %d document and %d unknown object(s) new",
-             len(result.catalogues), len(result.records), len(result.documents), len(result.unknown))
+    log.info(
+        "landing: %d catalogue, %d record batch, %d document and %d unknown object(s) new",
+        len(result.catalogues),
+        len(result.records),
+        len(result.documents),
+        len(result.unknown),
+    )
     return result
 
 
@@ -84,7 +94,7 @@ def _committed(conn: Connection, obj: LandingObject) -> tuple[str, str | None] |
 
 
 def chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def load_catalogues(settings: Settings, refs: list[ObjectRef]) -> dict[str, int]:

@@ -33,7 +33,7 @@ from minio import Minio
 
 from sohoa.config import Settings
 from sohoa.db.connection import Connection, connect
-from sohoa.quality.issues import Issue, record_issues
+from sohoa.quality.issues import Issue, Severity, record_issues
 from sohoa.storage import s3
 from sohoa.storage.s3 import LandingObject
 
@@ -78,11 +78,28 @@ class _Run:
         self.report = Report()
         self.issues: list[Issue] = []
 
-    def problem(self, rule: str, detail: str, *, key: str | None, scope: str, ma_ho_so: str | None = None,
-                severity: str = "error") -> None:
+    def problem(
+        self,
+        rule: str,
+        detail: str,
+        *,
+        key: str | None,
+        scope: str,
+        ma_ho_so: str | None = None,
+        severity: Severity = "error",
+    ) -> None:
         self.report.problems[rule] = self.report.problems.get(rule, 0) + 1
-        self.issues.append(Issue("document", rule, severity, detail, ma_ho_so=ma_ho_so,  # type: ignore[arg-type]
-                                 object_key=key, scope=scope))
+        self.issues.append(
+            Issue(
+                "document",
+                rule,
+                severity,
+                detail,
+                ma_ho_so=ma_ho_so,
+                object_key=key,
+                scope=scope,
+            )
+        )
 
     def repaired(self, what: str) -> None:
         self.report.repaired[what] = self.report.repaired.get(what, 0) + 1
@@ -118,12 +135,26 @@ def reconcile(settings: Settings, *, fixity_sample: int = 100, grace: timedelta 
                       SET finished_at = now(), landing_objects = %s, raw_objects = %s, originals = %s,
                           repaired = %s, problems = %s, fixity_checked = %s, fixity_failed = %s
                     WHERE id = %s""",
-                (r.landing_objects, r.raw_objects, r.originals, psycopg2.extras.Json(r.repaired),
-                 psycopg2.extras.Json(r.problems), r.fixity_checked, r.fixity_failed, run_id),
+                (
+                    r.landing_objects,
+                    r.raw_objects,
+                    r.originals,
+                    psycopg2.extras.Json(r.repaired),
+                    psycopg2.extras.Json(r.problems),
+                    r.fixity_checked,
+                    r.fixity_failed,
+                    run_id,
+                ),
             )
         conn.commit()
-    log.info("reconciliation %s: repaired %s, problems %s, fixity %d checked %d failed", run_id, r.repaired,
-             r.problems, r.fixity_checked, r.fixity_failed)
+    log.info(
+        "reconciliation %s: repaired %s, problems %s, fixity %d checked %d failed",
+        run_id,
+        r.repaired,
+        r.problems,
+        r.fixity_checked,
+        r.fixity_failed,
+    )
     return r
 
 
@@ -131,8 +162,10 @@ def _check_landing(run: _Run) -> dict[str, LandingObject]:
     """Landing objects not committed after the grace period; returns the committed ones by SHA-256."""
     objects = list(s3.list_objects(run.client, run.settings.bucket_landing))
     run.report.landing_objects = len(objects)
-    committed = {(str(k), str(e)): str(s) if s else None
-                 for k, e, s in run.rows("SELECT object_key, etag, sha256 FROM sohoa.landing_object")}
+    committed = {
+        (str(k), str(e)): str(s) if s else None
+        for k, e, s in run.rows("SELECT object_key, etag, sha256 FROM sohoa.landing_object")
+    }
     by_sha: dict[str, LandingObject] = {}
     for obj in objects:
         key = (obj.key, obj.etag)
@@ -141,8 +174,13 @@ def _check_landing(run: _Run) -> dict[str, LandingObject]:
             if sha:
                 by_sha.setdefault(sha, obj)
         elif obj.last_modified is not None and obj.last_modified < run.cutoff:
-            run.problem("landing.unprocessed", f"in the landing bucket since {obj.last_modified:%Y-%m-%d %H:%M} "
-                        "UTC and not yet ingested", key=obj.key, scope=obj.etag, severity="warning")
+            run.problem(
+                "landing.unprocessed",
+                f"in the landing bucket since {obj.last_modified:%Y-%m-%d %H:%M} UTC and not yet ingested",
+                key=obj.key,
+                scope=obj.etag,
+                severity="warning",
+            )
     return by_sha
 
 
@@ -161,17 +199,28 @@ def _check_originals(run: _Run, landing_by_sha: dict[str, LandingObject]) -> Non
         if _restore(run, str(sha), run.settings.bucket_raw, key, landing_by_sha):
             run.repaired("original_restored_from_landing")
         else:
-            run.problem("document.missing_original", "the original is missing from the raw bucket or has "
-                        "another size, and no landing copy is left to restore it", key=key, scope=str(sha))
+            run.problem(
+                "document.missing_original",
+                "the original is missing from the raw bucket or has "
+                "another size, and no landing copy is left to restore it",
+                key=key,
+                scope=str(sha),
+            )
     for key, obj in raw.items():
         if key not in referenced and obj.last_modified is not None and obj.last_modified < run.cutoff:
-            run.problem("document.orphan_original", "stored original with no database record (a run stopped "
-                        "between writing and committing); kept", key=key, scope=obj.etag, severity="info")
+            run.problem(
+                "document.orphan_original",
+                "stored original with no database record (a run stopped between writing and committing); kept",
+                key=key,
+                scope=obj.etag,
+                severity="info",
+            )
 
 
 def _check_quarantine(run: _Run) -> None:
-    rows = run.rows("SELECT object_key, sha256 FROM sohoa.landing_object WHERE status = 'quarantined' "
-                    "AND sha256 IS NOT NULL")
+    rows = run.rows(
+        "SELECT object_key, sha256 FROM sohoa.landing_object WHERE status = 'quarantined' AND sha256 IS NOT NULL"
+    )
     if not rows:
         return
     held = {o.key for o in s3.list_objects(run.client, run.settings.bucket_quarantine)}
@@ -184,8 +233,12 @@ def _check_quarantine(run: _Run) -> None:
         if source is not None and _restore(run, str(sha), run.settings.bucket_quarantine, key, {str(sha): source}):
             run.repaired("quarantine_copy_restored")
         else:
-            run.problem("document.missing_quarantine_copy", "the quarantined file's copy is missing and the "
-                        "landing object is gone", key=str(landing_key), scope=str(sha))
+            run.problem(
+                "document.missing_quarantine_copy",
+                "the quarantined file's copy is missing and the landing object is gone",
+                key=str(landing_key),
+                scope=str(sha),
+            )
 
 
 def _check_derived(run: _Run) -> None:
@@ -200,14 +253,21 @@ def _check_derived(run: _Run) -> None:
             cur.execute("DELETE FROM sohoa.ocr_result WHERE sha256 = %s", (sha,))
         run.conn.commit()
         run.repaired("ocr_scheduled_again")
-        run.problem("document.missing_derived", f"derived artefact(s) {', '.join(missing)} were missing; "
-                    "OCR scheduled again", key=prefix, scope=str(sha), severity="warning")
+        run.problem(
+            "document.missing_derived",
+            f"derived artefact(s) {', '.join(missing)} were missing; OCR scheduled again",
+            key=prefix,
+            scope=str(sha),
+            severity="warning",
+        )
 
 
 def _check_fixity(run: _Run, landing_by_sha: dict[str, LandingObject], sample: int) -> None:
     rows = run.rows(
         """SELECT sha256, raw_uri FROM sohoa.original
-            ORDER BY fixity_checked_at ASC NULLS FIRST, stored_at LIMIT %s""", sample)
+            ORDER BY fixity_checked_at ASC NULLS FIRST, stored_at LIMIT %s""",
+        sample,
+    )
     for sha, uri in rows:
         key = str(uri).split("/", 3)[3]
         actual = s3.sha256_of(run.client, run.settings.bucket_raw, key)
@@ -221,11 +281,16 @@ def _check_fixity(run: _Run, landing_by_sha: dict[str, LandingObject], sample: i
                 run.repaired("original_restored_after_fixity_failure")
                 ok = True
             else:
-                run.problem("document.fixity_failed", "the stored original no longer hashes to its SHA-256 and no "
-                            "landing copy is left to restore it", key=key, scope=str(sha))
+                run.problem(
+                    "document.fixity_failed",
+                    "the stored original no longer hashes to its SHA-256 and no landing copy is left to restore it",
+                    key=key,
+                    scope=str(sha),
+                )
         with run.conn.cursor() as cur:
-            cur.execute("UPDATE sohoa.original SET fixity_checked_at = now(), fixity_ok = %s WHERE sha256 = %s",
-                        (ok, sha))
+            cur.execute(
+                "UPDATE sohoa.original SET fixity_checked_at = now(), fixity_ok = %s WHERE sha256 = %s", (ok, sha)
+            )
         run.conn.commit()
 
 

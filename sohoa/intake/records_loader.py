@@ -36,11 +36,35 @@ from sohoa.storage.s3 import LandingObject, get_bytes
 log = logging.getLogger(__name__)
 
 COLUMNS = (
-    "batch_id", "line_no", "usable", "ma_ho_so", "ma_tthc", "ma_tthc_quoc_gia", "ten_tthc", "ma_linh_vuc",
-    "ma_co_quan", "kenh_thuc_hien", "loai_doi_tuong", "chu_ho_so", "so_giay_to", "chu_ho_so_ma_hoa",
-    "ngay_nop", "ngay_tiep_nhan", "ngay_hen_tra", "ngay_ket_thuc_xu_ly", "ngay_tra", "trang_thai",
-    "duoc_thanh_toan_truc_tuyen", "hinh_thuc_thanh_toan", "danh_gia_hai_long", "cap_nhat_luc",
-    "ho_so_bo_sung", "le_phi", "tai_lieu_nop", "giay_to_ket_qua", "raw_text",
+    "batch_id",
+    "line_no",
+    "usable",
+    "ma_ho_so",
+    "ma_tthc",
+    "ma_tthc_quoc_gia",
+    "ten_tthc",
+    "ma_linh_vuc",
+    "ma_co_quan",
+    "kenh_thuc_hien",
+    "loai_doi_tuong",
+    "chu_ho_so",
+    "so_giay_to",
+    "chu_ho_so_ma_hoa",
+    "ngay_nop",
+    "ngay_tiep_nhan",
+    "ngay_hen_tra",
+    "ngay_ket_thuc_xu_ly",
+    "ngay_tra",
+    "trang_thai",
+    "duoc_thanh_toan_truc_tuyen",
+    "hinh_thuc_thanh_toan",
+    "danh_gia_hai_long",
+    "cap_nhat_luc",
+    "ho_so_bo_sung",
+    "le_phi",
+    "tai_lieu_nop",
+    "giay_to_ket_qua",
+    "raw_text",
 )
 
 
@@ -67,8 +91,10 @@ def batch_format(key: str) -> str:
 def load_catalogue(conn: Connection) -> Catalogue | None:
     """The current catalogues, or None when neither has been uploaded (then nothing is "unknown")."""
     with conn.cursor() as cur:
-        cur.execute("SELECT ma_tthc, ten_tthc, ma_linh_vuc, ten_linh_vuc, thoi_han_giai_quyet, co_phi_le_phi, "
-                    "co_ket_qua_giay, toan_trinh FROM sohoa.procedure")
+        cur.execute(
+            "SELECT ma_tthc, ten_tthc, ma_linh_vuc, ten_linh_vuc, thoi_han_giai_quyet, co_phi_le_phi, "
+            "co_ket_qua_giay, toan_trinh FROM sohoa.procedure"
+        )
         procedures = {r[0]: ProcedureInfo(*r) for r in cur.fetchall()}
         cur.execute("SELECT ma_co_quan, ten_co_quan, cap, ma_co_quan_cha FROM sohoa.agency")
         agencies = {r[0]: AgencyInfo(*r) for r in cur.fetchall()}
@@ -89,8 +115,9 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
         cur.execute("SELECT id, object_key FROM sohoa.record_batch WHERE sha256 = %s", (sha,))
         existing = cur.fetchone()
     if existing is not None:
-        landing.mark(conn, obj, "records", "duplicate", sha256=sha,
-                     detail=f"same bytes as batch {existing[0]} ({existing[1]})")
+        landing.mark(
+            conn, obj, "records", "duplicate", sha256=sha, detail=f"same bytes as batch {existing[0]} ({existing[1]})"
+        )
         return BatchOutcome(obj.key, "duplicate", existing[0])
     with conn.cursor() as cur:
         cur.execute(
@@ -132,10 +159,15 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
         )
     resolve_waiting_documents(conn)
     link_waiting_inbox(conn)  # inbox scans whose printed code names a dossier of this batch
-    landing.mark(conn, obj, "records", "done", sha256=sha,
-                 detail=f"{counts['lines']} lines, {unusable} not usable")
-    log.info("batch %s: %d lines (%d not usable), %d findings, %d dossiers changed",
-             batch_id, counts["lines"], unusable, findings, changed)
+    landing.mark(conn, obj, "records", "done", sha256=sha, detail=f"{counts['lines']} lines, {unusable} not usable")
+    log.info(
+        "batch %s: %d lines (%d not usable), %d findings, %d dossiers changed",
+        batch_id,
+        counts["lines"],
+        unusable,
+        findings,
+        changed,
+    )
     return BatchOutcome(obj.key, "loaded", batch_id, counts["lines"], counts["usable"], unusable, findings, changed)
 
 
@@ -251,9 +283,14 @@ def _list_json(items: tuple[Any, ...], contract_names: dict[str, str]) -> str:
 
 _BO_SUNG = {"ngay_bo_sung": "NgayBoSung", "ngay_tiep_nhan_bo_sung": "NgayTiepNhanBoSung"}
 _LE_PHI = {"ten": "TenPhiLePhi", "gia": "Gia"}
-_TAI_LIEU = {"ma_thanh_phan": "MaThanhPhanHoSo", "ten_tep": "TenTepDinhKem", "duong_dan": "DuongDanTaiTepTin",
-             "duoc_so_hoa": "DuocSoHoa", "duoc_tai_su_dung": "DuocTaiSuDung",
-             "duoc_lay_tu_kho_dmqg": "DuocLayTuKhoDMQG"}
+_TAI_LIEU = {
+    "ma_thanh_phan": "MaThanhPhanHoSo",
+    "ten_tep": "TenTepDinhKem",
+    "duong_dan": "DuongDanTaiTepTin",
+    "duoc_so_hoa": "DuocSoHoa",
+    "duoc_tai_su_dung": "DuocTaiSuDung",
+    "duoc_lay_tu_kho_dmqg": "DuocLayTuKhoDMQG",
+}
 _KET_QUA = {"ten_giay_to": "TenGiayTo", "ma_giay_to_ket_qua": "MaGiayToKetQua", "duong_dan": "DuongDanTepTinKetQua"}
 
 
@@ -276,19 +313,39 @@ def _copy_line(values: list[object]) -> str:
 
 def _copy_row(batch_id: int, line: RecordLine, key: bytes) -> list[object]:
     """The values of one ``sohoa.record_version`` row, in the order of :data:`COLUMNS` (the general path)."""
+
     def ts(value: datetime | None) -> str | None:
         return value.isoformat() if value is not None else None
 
     return [
-        batch_id, line.line_no, "t" if line.usable else "f",
-        line.ma_ho_so, line.ma_tthc, line.ma_tthc_quoc_gia, line.ten_tthc,
-        line.ma_linh_vuc, line.ma_co_quan, line.kenh_thuc_hien, line.loai_doi_tuong,
-        line.chu_ho_so, line.so_giay_to, pseudonym(key, line.so_giay_to),
-        ts(line.ngay_nop), ts(line.ngay_tiep_nhan), ts(line.ngay_hen_tra), ts(line.ngay_ket_thuc_xu_ly),
-        ts(line.ngay_tra), line.trang_thai, line.duoc_thanh_toan_truc_tuyen,
-        line.hinh_thuc_thanh_toan, line.danh_gia_hai_long, ts(line.cap_nhat_luc),
-        _list_json(line.ho_so_bo_sung, _BO_SUNG), _list_json(line.le_phi, _LE_PHI),
-        _list_json(line.tai_lieu_nop, _TAI_LIEU), _list_json(line.giay_to_ket_qua, _KET_QUA),
+        batch_id,
+        line.line_no,
+        "t" if line.usable else "f",
+        line.ma_ho_so,
+        line.ma_tthc,
+        line.ma_tthc_quoc_gia,
+        line.ten_tthc,
+        line.ma_linh_vuc,
+        line.ma_co_quan,
+        line.kenh_thuc_hien,
+        line.loai_doi_tuong,
+        line.chu_ho_so,
+        line.so_giay_to,
+        pseudonym(key, line.so_giay_to),
+        ts(line.ngay_nop),
+        ts(line.ngay_tiep_nhan),
+        ts(line.ngay_hen_tra),
+        ts(line.ngay_ket_thuc_xu_ly),
+        ts(line.ngay_tra),
+        line.trang_thai,
+        line.duoc_thanh_toan_truc_tuyen,
+        line.hinh_thuc_thanh_toan,
+        line.danh_gia_hai_long,
+        ts(line.cap_nhat_luc),
+        _list_json(line.ho_so_bo_sung, _BO_SUNG),
+        _list_json(line.le_phi, _LE_PHI),
+        _list_json(line.tai_lieu_nop, _TAI_LIEU),
+        _list_json(line.giay_to_ket_qua, _KET_QUA),
         line.raw_text,
     ]
 
@@ -303,22 +360,47 @@ def copy_bytes(batch_id: int, line: RecordLine, key: bytes) -> bytes:
     of every batch. Values are formatted by type inline; when no value holds a character that COPY's text
     format escapes (backslash, tab, line ends, NUL), which is the usual case, they are joined as they are.
     """
-    ts = (line.ngay_nop, line.ngay_tiep_nhan, line.ngay_hen_tra, line.ngay_ket_thuc_xu_ly, line.ngay_tra,
-          line.cap_nhat_luc)
-    ints = (line.kenh_thuc_hien, line.loai_doi_tuong, line.trang_thai, line.duoc_thanh_toan_truc_tuyen,
-            line.danh_gia_hai_long)
+    ts = (
+        line.ngay_nop,
+        line.ngay_tiep_nhan,
+        line.ngay_hen_tra,
+        line.ngay_ket_thuc_xu_ly,
+        line.ngay_tra,
+        line.cap_nhat_luc,
+    )
+    ints = (
+        line.kenh_thuc_hien,
+        line.loai_doi_tuong,
+        line.trang_thai,
+        line.duoc_thanh_toan_truc_tuyen,
+        line.danh_gia_hai_long,
+    )
     values = [
-        line.ma_ho_so, line.ma_tthc, line.ma_tthc_quoc_gia, line.ten_tthc, line.ma_linh_vuc, line.ma_co_quan,
-        None if ints[0] is None else str(ints[0]), None if ints[1] is None else str(ints[1]),
-        line.chu_ho_so, line.so_giay_to, pseudonym(key, line.so_giay_to),
-        None if ts[0] is None else ts[0].isoformat(), None if ts[1] is None else ts[1].isoformat(),
-        None if ts[2] is None else ts[2].isoformat(), None if ts[3] is None else ts[3].isoformat(),
+        line.ma_ho_so,
+        line.ma_tthc,
+        line.ma_tthc_quoc_gia,
+        line.ten_tthc,
+        line.ma_linh_vuc,
+        line.ma_co_quan,
+        None if ints[0] is None else str(ints[0]),
+        None if ints[1] is None else str(ints[1]),
+        line.chu_ho_so,
+        line.so_giay_to,
+        pseudonym(key, line.so_giay_to),
+        None if ts[0] is None else ts[0].isoformat(),
+        None if ts[1] is None else ts[1].isoformat(),
+        None if ts[2] is None else ts[2].isoformat(),
+        None if ts[3] is None else ts[3].isoformat(),
         None if ts[4] is None else ts[4].isoformat(),
-        None if ints[2] is None else str(ints[2]), None if ints[3] is None else str(ints[3]),
-        line.hinh_thuc_thanh_toan, None if ints[4] is None else str(ints[4]),
+        None if ints[2] is None else str(ints[2]),
+        None if ints[3] is None else str(ints[3]),
+        line.hinh_thuc_thanh_toan,
+        None if ints[4] is None else str(ints[4]),
         None if ts[5] is None else ts[5].isoformat(),
-        _supplements_json(line.ho_so_bo_sung), _fees_json(line.le_phi),
-        _documents_json(line.tai_lieu_nop), _results_json(line.giay_to_ket_qua),
+        _supplements_json(line.ho_so_bo_sung),
+        _fees_json(line.le_phi),
+        _documents_json(line.tai_lieu_nop),
+        _results_json(line.giay_to_ket_qua),
         line.raw_text,
     ]
     texts = "".join([v for v in values if v is not None])
@@ -353,35 +435,69 @@ def _checked_json(data: bytes, items: tuple[Any, ...], contract_names: dict[str,
 def _supplements_json(items: tuple[SupplementRequest, ...]) -> str:
     if not items:
         return "[]"
-    return _checked_json(orjson.dumps([
-        {"NgayBoSung": i.ngay_bo_sung.isoformat(),
-         "NgayTiepNhanBoSung": None if i.ngay_tiep_nhan_bo_sung is None else i.ngay_tiep_nhan_bo_sung.isoformat()}
-        for i in items
-    ]), items, _BO_SUNG)
+    return _checked_json(
+        orjson.dumps(
+            [
+                {
+                    "NgayBoSung": i.ngay_bo_sung.isoformat(),
+                    "NgayTiepNhanBoSung": None
+                    if i.ngay_tiep_nhan_bo_sung is None
+                    else i.ngay_tiep_nhan_bo_sung.isoformat(),
+                }
+                for i in items
+            ]
+        ),
+        items,
+        _BO_SUNG,
+    )
 
 
 def _fees_json(items: tuple[FeeLine, ...]) -> str:
     if not items:
         return "[]"
-    return _checked_json(orjson.dumps([
-        {"TenPhiLePhi": i.ten, "Gia": None if i.gia is None else str(i.gia)} for i in items
-    ]), items, _LE_PHI)
+    return _checked_json(
+        orjson.dumps([{"TenPhiLePhi": i.ten, "Gia": None if i.gia is None else str(i.gia)} for i in items]),
+        items,
+        _LE_PHI,
+    )
 
 
 def _documents_json(items: tuple[SubmittedDocument, ...]) -> str:
     if not items:
         return "[]"
-    return _checked_json(orjson.dumps([
-        {"MaThanhPhanHoSo": i.ma_thanh_phan, "TenTepDinhKem": i.ten_tep, "DuongDanTaiTepTin": i.duong_dan,
-         "DuocSoHoa": i.duoc_so_hoa, "DuocTaiSuDung": i.duoc_tai_su_dung, "DuocLayTuKhoDMQG": i.duoc_lay_tu_kho_dmqg}
-        for i in items
-    ]), items, _TAI_LIEU)
+    return _checked_json(
+        orjson.dumps(
+            [
+                {
+                    "MaThanhPhanHoSo": i.ma_thanh_phan,
+                    "TenTepDinhKem": i.ten_tep,
+                    "DuongDanTaiTepTin": i.duong_dan,
+                    "DuocSoHoa": i.duoc_so_hoa,
+                    "DuocTaiSuDung": i.duoc_tai_su_dung,
+                    "DuocLayTuKhoDMQG": i.duoc_lay_tu_kho_dmqg,
+                }
+                for i in items
+            ]
+        ),
+        items,
+        _TAI_LIEU,
+    )
 
 
 def _results_json(items: tuple[ResultDocument, ...]) -> str:
     if not items:
         return "[]"
-    return _checked_json(orjson.dumps([
-        {"TenGiayTo": i.ten_giay_to, "MaGiayToKetQua": i.ma_giay_to_ket_qua, "DuongDanTepTinKetQua": i.duong_dan}
-        for i in items
-    ]), items, _KET_QUA)
+    return _checked_json(
+        orjson.dumps(
+            [
+                {
+                    "TenGiayTo": i.ten_giay_to,
+                    "MaGiayToKetQua": i.ma_giay_to_ket_qua,
+                    "DuongDanTepTinKetQua": i.duong_dan,
+                }
+                for i in items
+            ]
+        ),
+        items,
+        _KET_QUA,
+    )

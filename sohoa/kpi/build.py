@@ -79,9 +79,12 @@ _TABLES: dict[str, list[str]] = {
     ],
 }
 _CREATED_AS = ("ho_so", "ngay_chi_tiet")  # full builds create these with CREATE TABLE AS
-_INDEX_SUFFIXES = {"ho_so": ["pkey", "d_het", "d_nhan", "ma_tthc", "chuoi"],
-                   "ngay_chi_tiet": ["pkey", "ngay", "co_quan"],
-                   "co_quan_ngay": ["pkey", "ngay"], "indicator": ["pkey", "co_quan"]}
+_INDEX_SUFFIXES = {
+    "ho_so": ["pkey", "d_het", "d_nhan", "ma_tthc", "chuoi"],
+    "ngay_chi_tiet": ["pkey", "ngay", "co_quan"],
+    "co_quan_ngay": ["pkey", "ngay"],
+    "indicator": ["pkey", "co_quan"],
+}
 
 _DAILY_VIEW = """
 CREATE VIEW kpi.dossier_daily AS
@@ -117,11 +120,15 @@ class BuildSummary:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "kind": self.kind, "build_date": self.build_date.isoformat(),
+            "kind": self.kind,
+            "build_date": self.build_date.isoformat(),
             "first_day": self.first_day.isoformat() if self.first_day else None,
-            "dossiers_refreshed": self.dossiers_refreshed, "daily_rows": self.daily_rows,
-            "indicator_rows": self.indicator_rows, "seconds": round(self.seconds, 3),
-            "months": [m.isoformat() for m in self.months], "reports": self.reports,
+            "dossiers_refreshed": self.dossiers_refreshed,
+            "daily_rows": self.daily_rows,
+            "indicator_rows": self.indicator_rows,
+            "seconds": round(self.seconds, 3),
+            "months": [m.isoformat() for m in self.months],
+            "reports": self.reports,
         }
 
 
@@ -161,8 +168,9 @@ def build(
     # A plain connection, not sohoa.db.connect's `with conn:` block: build_on manages its own transaction.
     conn = psycopg2.connect(settings.dsn(), application_name="sohoa-kpi")
     try:
-        summary = build_on(conn, build_date=build_date or today_in_vietnam(), from_date=from_date, full=full,
-                           report=say)
+        summary = build_on(
+            conn, build_date=build_date or today_in_vietnam(), from_date=from_date, full=full, report=say
+        )
     finally:
         conn.close()
     if reports and summary.months:
@@ -212,8 +220,16 @@ def build_on(
                     counts = _incremental(cur, build_date, previous, from_date, say)
                 _remember_inputs(cur, build_date)
                 seconds = time.monotonic() - started
-                summary = BuildSummary(kind, build_date, counts.first_day, counts.dossiers, counts.daily,
-                                       counts.indicator, seconds, counts.months)
+                summary = BuildSummary(
+                    kind,
+                    build_date,
+                    counts.first_day,
+                    counts.dossiers,
+                    counts.daily,
+                    counts.indicator,
+                    seconds,
+                    counts.months,
+                )
                 _log(cur, started_at, summary, "ok", None)
             conn.commit()
         except BaseException as exc:
@@ -226,9 +242,15 @@ def build_on(
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_DEFAULT, autocommit=True)
         with conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
-    log.info("KPI %s build to %s: %d dossier(s) refreshed, %d daily row(s), %d indicator row(s) in %.1f s",
-             summary.kind, build_date, summary.dossiers_refreshed, summary.daily_rows, summary.indicator_rows,
-             summary.seconds)
+    log.info(
+        "KPI %s build to %s: %d dossier(s) refreshed, %d daily row(s), %d indicator row(s) in %.1f s",
+        summary.kind,
+        build_date,
+        summary.dossiers_refreshed,
+        summary.daily_rows,
+        summary.indicator_rows,
+        summary.seconds,
+    )
     return summary
 
 
@@ -337,7 +359,7 @@ def _full(cur: Cursor, build_date: date, say: Callable[[str], None]) -> _Counts:
     cur.execute(
         f"""INSERT INTO kpi.doan
             SELECT ma_co_quan, ma_tthc, min(d_nhan) AS tu, %s::date AS den
-            FROM {new['ho_so']} WHERE d_nhan < %s GROUP BY ma_co_quan, ma_tthc""",
+            FROM {new["ho_so"]} WHERE d_nhan < %s GROUP BY ma_co_quan, ma_tthc""",
         (build_date, build_date),
     )
     cur.execute("ANALYZE kpi.doan")
@@ -349,14 +371,18 @@ def _full(cur: Cursor, build_date: date, say: Callable[[str], None]) -> _Counts:
     cur.execute("CREATE TEMP TABLE cq (ma_co_quan text, tu date, den date) ON COMMIT DROP")
     _period_tables(cur)
     if first is not None:
-        cur.execute("INSERT INTO cq SELECT DISTINCT ma_co_quan, %s::date, %s::date FROM kpi.doan UNION ALL "
-                    "SELECT '*', %s, %s", (first, build_date, first, build_date))
+        cur.execute(
+            "INSERT INTO cq SELECT DISTINCT ma_co_quan, %s::date, %s::date FROM kpi.doan UNION ALL SELECT '*', %s, %s",
+            (first, build_date, first, build_date),
+        )
         _agency_days(cur, new["co_quan_ngay"], new["ngay_chi_tiet"], every_row=True)
         _index(cur, "co_quan_ngay", new["co_quan_ngay"])
         cur.execute("INSERT INTO kv VALUES (NULL, %s, %s)", (first, build_date))
         _periods(cur, build_date)
-        cur.execute(f"INSERT INTO {new['indicator']} "
-                    + render("indicator", cqn=new["co_quan_ngay"], agency_match="p.ma_co_quan IS NULL"))
+        cur.execute(
+            f"INSERT INTO {new['indicator']} "
+            + render("indicator", cqn=new["co_quan_ngay"], agency_match="p.ma_co_quan IS NULL")
+        )
         counts.indicator = cur.rowcount
     else:
         _index(cur, "co_quan_ngay", new["co_quan_ngay"])
@@ -381,8 +407,10 @@ def _agency_days(cur: Cursor, target: str, daily: str, *, every_row: bool = Fals
     if every_row:
         rows = f"{daily} d"
     else:
-        rows = (f"cq CROSS JOIN LATERAL (SELECT * FROM {daily} x WHERE x.ma_co_quan = cq.ma_co_quan "
-                "AND x.ngay >= cq.tu AND x.ngay < cq.den AND cq.ma_co_quan <> '*') d")
+        rows = (
+            f"cq CROSS JOIN LATERAL (SELECT * FROM {daily} x WHERE x.ma_co_quan = cq.ma_co_quan "
+            "AND x.ngay >= cq.tu AND x.ngay < cq.den AND cq.ma_co_quan <> '*') d"
+        )
     cur.execute(f"INSERT INTO {target} " + render("co_quan_ngay", rows=rows))
     cur.execute(f"INSERT INTO {target} " + render("tat_ca_ngay", cqn=target))
 
@@ -443,8 +471,9 @@ _HOLIDAY_CHANGES = """
 """
 
 
-def _incremental(cur: Cursor, build_date: date, previous: date, from_date: date | None,
-                 say: Callable[[str], None]) -> _Counts:
+def _incremental(
+    cur: Cursor, build_date: date, previous: date, from_date: date | None, say: Callable[[str], None]
+) -> _Counts:
     """Recompute, in place, what changed records, documents, catalogue or holidays touched, the new days,
     and (range build) every day from ``from_date``."""
     counts = _Counts()
@@ -453,8 +482,9 @@ def _incremental(cur: Cursor, build_date: date, previous: date, from_date: date 
     cur.execute("CREATE TEMP TABLE doi (ma_ho_so text PRIMARY KEY) ON COMMIT DROP")
     cur.execute("INSERT INTO doi SELECT DISTINCT ma_ho_so FROM da_doc")
     # A procedure whose deadline, paper-result or fully-online attribute changed touches all its dossiers.
-    cur.execute(f"INSERT INTO doi SELECT ma_ho_so FROM kpi.ho_so WHERE ma_tthc IN ({_PROCEDURE_CHANGES}) "
-                "ON CONFLICT DO NOTHING")
+    cur.execute(
+        f"INSERT INTO doi SELECT ma_ho_so FROM kpi.ho_so WHERE ma_tthc IN ({_PROCEDURE_CHANGES}) ON CONFLICT DO NOTHING"
+    )
     # A holiday added or removed moves the counted deadline of the dossiers whose count crosses that day.
     cur.execute(f"""INSERT INTO doi SELECT h.ma_ho_so FROM kpi.ho_so h JOIN ({_HOLIDAY_CHANGES}) n
                     ON h.han_tu_lich AND h.d_nhan < n.ngay AND n.ngay <= h.d_han ON CONFLICT DO NOTHING""")
@@ -468,15 +498,24 @@ def _incremental(cur: Cursor, build_date: date, previous: date, from_date: date 
     cur.execute("CREATE TEMP TABLE seg0 (ma_co_quan text, ma_tthc text, tu date, den date) ON COMMIT DROP")
     # Every day a changed dossier enters a count, in its old state and its new one.
     cur.execute("INSERT INTO seg0 SELECT ma_co_quan, ma_tthc, d_nhan, least(d_het, %s) FROM cu", (b,))
-    cur.execute("INSERT INTO seg0 SELECT ma_co_quan, ma_tthc, d_nhan, least(d_het, %s) "
-                "FROM kpi.ho_so JOIN doi USING (ma_ho_so)", (b,))
+    cur.execute(
+        "INSERT INTO seg0 SELECT ma_co_quan, ma_tthc, d_nhan, least(d_het, %s) "
+        "FROM kpi.ho_so JOIN doi USING (ma_ho_so)",
+        (b,),
+    )
     # The new days since the previous build date, and the days of a range build, for every series.
     for start in [d for d in (previous if b > previous else None, from_date) if d is not None]:
-        cur.execute("""INSERT INTO seg0 SELECT DISTINCT ma_co_quan, ma_tthc, %(s)s::date, %(b)s::date
-                       FROM kpi.ho_so WHERE d_het > %(s)s AND d_nhan < %(b)s""", {"s": start, "b": b})
+        cur.execute(
+            """INSERT INTO seg0 SELECT DISTINCT ma_co_quan, ma_tthc, %(s)s::date, %(b)s::date
+                       FROM kpi.ho_so WHERE d_het > %(s)s AND d_nhan < %(b)s""",
+            {"s": start, "b": b},
+        )
     if from_date is not None:
-        cur.execute("""INSERT INTO seg0 SELECT DISTINCT ma_co_quan, ma_tthc, %(s)s::date, %(b)s::date
-                       FROM kpi.ngay_chi_tiet WHERE ngay >= %(s)s""", {"s": from_date, "b": b})
+        cur.execute(
+            """INSERT INTO seg0 SELECT DISTINCT ma_co_quan, ma_tthc, %(s)s::date, %(b)s::date
+                       FROM kpi.ngay_chi_tiet WHERE ngay >= %(s)s""",
+            {"s": from_date, "b": b},
+        )
     cur.execute("DELETE FROM kpi.doan")
     cur.execute("""INSERT INTO kpi.doan
                    SELECT ma_co_quan, ma_tthc, min(tu) AS tu, max(den) AS den FROM seg0 WHERE tu < den
@@ -503,12 +542,16 @@ def _incremental(cur: Cursor, build_date: date, previous: date, from_date: date 
     cur.execute("DELETE FROM kpi.indicator WHERE tu_ngay < %s AND den_ngay <= %s", (first, first))
 
     say("agency days and periods")
-    cur.execute("CREATE TEMP TABLE cq ON COMMIT DROP AS SELECT ma_co_quan, min(tu) AS tu, max(den) AS den "
-                "FROM kpi.doan GROUP BY ma_co_quan")
+    cur.execute(
+        "CREATE TEMP TABLE cq ON COMMIT DROP AS SELECT ma_co_quan, min(tu) AS tu, max(den) AS den "
+        "FROM kpi.doan GROUP BY ma_co_quan"
+    )
     # '*' over every touched day, and over the new days even if no dossier is active on them.
-    cur.execute("""INSERT INTO cq SELECT '*', min(tu), max(den)
+    cur.execute(
+        """INSERT INTO cq SELECT '*', min(tu), max(den)
                    FROM (SELECT tu, den FROM kpi.doan UNION ALL SELECT %(p)s, %(b)s WHERE %(b)s > %(p)s) r""",
-                {"p": previous, "b": b})
+        {"p": previous, "b": b},
+    )
     cur.execute("DELETE FROM cq WHERE tu IS NULL")
     cur.execute("UPDATE cq SET tu = greatest(tu, %s), den = least(den, %s)", (first, b))
     cur.execute("""DELETE FROM kpi.co_quan_ngay c USING cq
@@ -520,8 +563,7 @@ def _incremental(cur: Cursor, build_date: date, previous: date, from_date: date 
     cur.execute("INSERT INTO kv SELECT ma_co_quan, tu, den FROM cq")
     # The periods not yet ended (their end moves with the build date) and those around the previous build
     # date, for every agency.
-    cur.execute("INSERT INTO kv VALUES (NULL, greatest(%s, %s), %s)",
-                (min(previous, b) - timedelta(days=1), first, b))
+    cur.execute("INSERT INTO kv VALUES (NULL, greatest(%s, %s), %s)", (min(previous, b) - timedelta(days=1), first, b))
     _periods(cur, b)
     cur.execute("""DELETE FROM kt a USING kt n
                    WHERE a.ma_co_quan IS NOT NULL AND n.ma_co_quan IS NULL AND a.ky = n.ky AND a.tu_ngay = n.tu_ngay""")
@@ -530,11 +572,14 @@ def _incremental(cur: Cursor, build_date: date, previous: date, from_date: date 
                    WHERE kt.ma_co_quan IS NULL AND i.ky = kt.ky AND i.tu_ngay = kt.tu_ngay""")
     cur.execute("""DELETE FROM kpi.indicator i USING kt
                    WHERE i.ky = kt.ky AND i.tu_ngay = kt.tu_ngay AND i.ma_co_quan = kt.ma_co_quan""")
-    cur.execute("INSERT INTO kpi.indicator "
-                + render("indicator", cqn="kpi.co_quan_ngay", agency_match="p.ma_co_quan IS NULL"))
+    cur.execute(
+        "INSERT INTO kpi.indicator " + render("indicator", cqn="kpi.co_quan_ngay", agency_match="p.ma_co_quan IS NULL")
+    )
     counts.indicator = cur.rowcount
-    cur.execute("INSERT INTO kpi.indicator "
-                + render("indicator", cqn="kpi.co_quan_ngay", agency_match="c.ma_co_quan = p.ma_co_quan"))
+    cur.execute(
+        "INSERT INTO kpi.indicator "
+        + render("indicator", cqn="kpi.co_quan_ngay", agency_match="c.ma_co_quan = p.ma_co_quan")
+    )
     counts.indicator += cur.rowcount
     cur.execute("SELECT min(tu) FROM kpi.doan")
     counts.first_day = _scalar_date(cur) or (previous if b > previous else None)
@@ -557,13 +602,25 @@ def _log(cur: Cursor, started_at: datetime, s: BuildSummary, status: str, error:
         """INSERT INTO kpi.build_log (started_at, finished_at, kind, tu_ngay, den_ngay, phien_ban, ho_so_changed,
                                       daily_rows, indicator_rows, duration_s, status, error)
            VALUES (%s, now(), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        (started_at, s.kind, s.first_day, s.build_date, PHIEN_BAN, s.dossiers_refreshed, s.daily_rows,
-         s.indicator_rows, round(s.seconds, 3), status, error),
+        (
+            started_at,
+            s.kind,
+            s.first_day,
+            s.build_date,
+            PHIEN_BAN,
+            s.dossiers_refreshed,
+            s.daily_rows,
+            s.indicator_rows,
+            round(s.seconds, 3),
+            status,
+            error,
+        ),
     )
 
 
-def _log_failure(conn: Connection, started_at: datetime, kind: str, build_date: date, seconds: float,
-                 exc: BaseException) -> None:
+def _log_failure(
+    conn: Connection, started_at: datetime, kind: str, build_date: date, seconds: float, exc: BaseException
+) -> None:
     """Record a failed build in its own transaction; the message is the error's class and first line
     (database errors name tables and constraints, never dossier data)."""
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -575,5 +632,3 @@ def _log_failure(conn: Connection, started_at: datetime, kind: str, build_date: 
     except psycopg2.Error:
         conn.rollback()
         log.warning("could not log the failed KPI build")
-
-

@@ -43,8 +43,12 @@ INDICATOR_NAMES: dict[str, tuple[str, str]] = {
 }
 TREND = ("TY_LE_DUNG_HAN", "TY_LE_TRUC_TUYEN", "SO_HOA")
 
-_env = Environment(loader=PackageLoader("sohoa.kpi", "templates"), autoescape=select_autoescape(["html"]),
-                   trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=PackageLoader("sohoa.kpi", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def so_vn(value: Any, decimals: int = 0) -> str:
@@ -98,9 +102,18 @@ def render_report(conn: Connection, thang: date, ma_co_quan: str) -> str | None:
         phien_ban: str = rows[0][7]
         by_code = {r[0]: r for r in rows}
         indicators = [
-            IndicatorRow(code, name, ref, int(by_code[code][1]), int(by_code[code][2]), by_code[code][3],
-                         by_code[code][4], by_code[code][5])
-            for code, (name, ref) in INDICATOR_NAMES.items() if code in by_code
+            IndicatorRow(
+                code,
+                name,
+                ref,
+                int(by_code[code][1]),
+                int(by_code[code][2]),
+                by_code[code][3],
+                by_code[code][4],
+                by_code[code][5],
+            )
+            for code, (name, ref) in INDICATOR_NAMES.items()
+            if code in by_code
         ]
         cur.execute(
             """SELECT tu_ngay, chi_so, ty_le FROM kpi.indicator
@@ -130,11 +143,22 @@ def render_report(conn: Connection, thang: date, ma_co_quan: str) -> str | None:
     tiep_nhan, truc_tiep, truc_tuyen, buu_chinh, giai_quyet, dung_han, da_so_hoa = (int(v) for v in flows)
     channels = [("Trực tiếp", truc_tiep), ("Trực tuyến", truc_tuyen), ("Bưu chính công ích", buu_chinh)]
     return _env.get_template("bao_cao_thang.html").render(
-        thang=thang, ten=ten, den_ngay=den_ngay, den_het=den_ngay - timedelta(days=1),
-        ket_thuc=den_ngay == _month_start(thang, -1), phien_ban=phien_ban, indicators=indicators,
-        scored=[i for i in indicators if i.diem_toi_da is not None], months=months, trend=trend,
-        trend_names={code: INDICATOR_NAMES[code][0] for code in TREND}, channels=channels,
-        tiep_nhan=tiep_nhan, truc_tuyen=truc_tuyen, giai_quyet=giai_quyet, dung_han=dung_han,
+        thang=thang,
+        ten=ten,
+        den_ngay=den_ngay,
+        den_het=den_ngay - timedelta(days=1),
+        ket_thuc=den_ngay == _month_start(thang, -1),
+        phien_ban=phien_ban,
+        indicators=indicators,
+        scored=[i for i in indicators if i.diem_toi_da is not None],
+        months=months,
+        trend=trend,
+        trend_names={code: INDICATOR_NAMES[code][0] for code in TREND},
+        channels=channels,
+        tiep_nhan=tiep_nhan,
+        truc_tuyen=truc_tuyen,
+        giai_quyet=giai_quyet,
+        dung_han=dung_han,
         da_so_hoa=da_so_hoa,
         ty_le_dung_han=(Decimal(100 * dung_han) / giai_quyet).quantize(Decimal("0.01")) if giai_quyet else None,
     )
@@ -146,8 +170,10 @@ def publish_reports(conn: Connection, client: Minio, bucket: str, months: list[d
     keys = []
     for thang in months:
         with conn.cursor() as cur:
-            cur.execute("SELECT DISTINCT ma_co_quan FROM kpi.indicator WHERE ky = 'thang' AND tu_ngay = %s "
-                        "ORDER BY ma_co_quan", (thang,))
+            cur.execute(
+                "SELECT DISTINCT ma_co_quan FROM kpi.indicator WHERE ky = 'thang' AND tu_ngay = %s ORDER BY ma_co_quan",
+                (thang,),
+            )
             agencies = [r[0] for r in cur.fetchall()]
         for agency in agencies:
             html = render_report(conn, thang, agency)

@@ -45,11 +45,13 @@ class AirflowClient:
         self.base = settings.airflow_base_url()
         self.http = httpx.Client(base_url=self.base, timeout=30)
         try:
-            response = self.http.post("/auth/token", json={"username": settings.airflow_username,
-                                                            "password": admin_password(settings)})
+            response = self.http.post(
+                "/auth/token", json={"username": settings.airflow_username, "password": admin_password(settings)}
+            )
         except httpx.HTTPError as exc:
-            raise AirflowError(f"Airflow does not answer at {self.base} ({type(exc).__name__}); "
-                               "start it with `sohoa services up`") from exc
+            raise AirflowError(
+                f"Airflow does not answer at {self.base} ({type(exc).__name__}); start it with `sohoa services up`"
+            ) from exc
         if response.status_code not in (200, 201):
             raise AirflowError(f"Airflow refused the sign-in at {self.base} (HTTP {response.status_code})")
         token = response.json()["access_token"]
@@ -84,8 +86,7 @@ class AirflowClient:
 
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
         self.http.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
-        response = self.http.post(f"/api/v2/dags/{dag_id}/dagRuns",
-                                  json={"logical_date": None, "conf": conf or {}})
+        response = self.http.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}})
         if response.status_code >= 400:
             raise AirflowError(f"could not trigger {dag_id}: HTTP {response.status_code} {response.text[:200]}")
         run_id: str = response.json()["dag_run_id"]
@@ -127,7 +128,6 @@ class AirflowClient:
             counts[state] = counts.get(state, 0) + 1
         return counts
 
-
     def has_active_run(self, dag_id: str) -> bool:
         """Whether the DAG has a queued or running run (at max_active_runs, the scheduler makes no new run)."""
         body = self._get(f"/dags/{dag_id}/dagRuns", state=["queued", "running"], limit=1) or {}
@@ -145,8 +145,11 @@ class AirflowClient:
     def runs_started_by(self, dag_id: str, run_id: str) -> list[tuple[str, str]]:
         """The (dag_id, run_id) of the runs that the asset events of one run created."""
         body = self._get("/assets/events", source_dag_id=dag_id, source_run_id=run_id, limit=1000) or {}
-        return [(r["dag_id"], r["run_id"]) for event in body.get("asset_events", [])
-                for r in event.get("created_dagruns", [])]
+        return [
+            (r["dag_id"], r["run_id"])
+            for event in body.get("asset_events", [])
+            for r in event.get("created_dagruns", [])
+        ]
 
 
 def _span_seconds(start: str | None, end: str | None) -> float | None:
@@ -155,8 +158,9 @@ def _span_seconds(start: str | None, end: str | None) -> float | None:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def _follow(client: AirflowClient, dag_id: str, run_id: str, timeout_s: float,
-            report: Callable[[str], None]) -> RunOutcome:
+def _follow(
+    client: AirflowClient, dag_id: str, run_id: str, timeout_s: float, report: Callable[[str], None]
+) -> RunOutcome:
     """Poll one run until it ends (or time runs out), reporting task states as they change."""
     started = time.monotonic()
     last = ""
@@ -180,8 +184,9 @@ def _follow(client: AirflowClient, dag_id: str, run_id: str, timeout_s: float,
     return outcome
 
 
-def follow_chain(client: AirflowClient, first: RunOutcome, *, timeout_s: float, report: Callable[[str], None],
-                 appear_s: float = 120) -> list[RunOutcome]:
+def follow_chain(
+    client: AirflowClient, first: RunOutcome, *, timeout_s: float, report: Callable[[str], None], appear_s: float = 120
+) -> list[RunOutcome]:
     """Wait for the runs that ``first`` set off through assets (publish, KPI...), and theirs in turn.
 
     A consumer run is created by the scheduler a few seconds after the asset event; each expected consumer
@@ -242,8 +247,9 @@ def trigger_and_wait(
     return _follow(client, dag_id, run_id, timeout_s, report)
 
 
-def run_chain(settings: Settings, *, timeout_s: float = 3600, report: Callable[[str], None] = print,
-              dag_id: str = INGEST_DAG) -> list[RunOutcome]:
+def run_chain(
+    settings: Settings, *, timeout_s: float = 3600, report: Callable[[str], None] = print, dag_id: str = INGEST_DAG
+) -> list[RunOutcome]:
     """Trigger ingestion and wait for it and for every run it sets off through assets (``sohoa run --wait``)."""
     first = trigger_and_wait(settings, wait=True, timeout_s=timeout_s, report=report, dag_id=dag_id)
     return [first, *follow_chain(AirflowClient(settings), first, timeout_s=timeout_s, report=report)]

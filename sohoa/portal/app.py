@@ -46,8 +46,10 @@ from sohoa.portal.web import (
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 
 
 def airflow_trigger(settings: Settings) -> Callable[[], None]:
@@ -61,8 +63,12 @@ def airflow_trigger(settings: Settings) -> Callable[[], None]:
     return trigger
 
 
-def create_app(settings: Settings | None = None, portal_settings: PortalSettings | None = None, *,
-               trigger: Callable[[], None] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    portal_settings: PortalSettings | None = None,
+    *,
+    trigger: Callable[[], None] | None = None,
+) -> FastAPI:
     settings = settings or get_settings()
     portal_settings = portal_settings or PortalSettings()
     from sohoa.storage.s3 import make_client
@@ -80,15 +86,28 @@ def create_app(settings: Settings | None = None, portal_settings: PortalSettings
         templates=make_templates(),
         trigger=trigger or airflow_trigger(settings),
         background=ThreadPoolExecutor(max_workers=1, thread_name_prefix="sohoa-portal-trigger"),
-        nav=[NavItem("nav_upload", "/upload"), NavItem("nav_uploads", "/uploads"),
-             NavItem("nav_dossiers", "/dossiers"), NavItem("nav_reports", "/reports"),
-             NavItem("nav_admin", "/admin", roles=("quan_tri",))],
+        nav=[
+            NavItem("nav_upload", "/upload"),
+            NavItem("nav_uploads", "/uploads"),
+            NavItem("nav_dossiers", "/dossiers"),
+            NavItem("nav_reports", "/reports"),
+            NavItem("nav_admin", "/admin", roles=("quan_tri",)),
+        ],
     )
     app.state.review_counter = QueueCounter()
-    register_nav(app.state.portal, NavItem("nav_review", "/review", badge=routes_review.nav_badge(
-        app.state.review_counter)), before="nav_reports")
-    for router in (routes_auth.router, routes_upload.router, routes_dossiers.router, routes_review.router,
-                   routes_reports.router, routes_admin.router):
+    register_nav(
+        app.state.portal,
+        NavItem("nav_review", "/review", badge=routes_review.nav_badge(app.state.review_counter)),
+        before="nav_reports",
+    )
+    for router in (
+        routes_auth.router,
+        routes_upload.router,
+        routes_dossiers.router,
+        routes_review.router,
+        routes_reports.router,
+        routes_admin.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app)
@@ -108,8 +127,11 @@ def create_app(settings: Settings | None = None, portal_settings: PortalSettings
 
 
 def _wants_json(request: Request) -> bool:
-    return (request.method in ("PUT", "DELETE") or "application/json" in request.headers.get("accept", "")
-            or request.headers.get("x-requested-with") == "fetch")
+    return (
+        request.method in ("PUT", "DELETE")
+        or "application/json" in request.headers.get("accept", "")
+        or request.headers.get("x-requested-with") == "fetch"
+    )
 
 
 def _error_pages(app: FastAPI) -> None:

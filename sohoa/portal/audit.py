@@ -9,9 +9,10 @@ from __future__ import annotations
 from sohoa.db.connection import Connection
 
 
-def record(conn: Connection, user_id: int | None, action: str, target: str | None = None,
-           outcome: str = "ok") -> None:
+def record(conn: Connection, user_id: int | None, action: str, target: str | None = None, outcome: str = "ok") -> None:
     """Append one entry in the caller's transaction."""
     with conn.cursor() as cur:
-        cur.execute("INSERT INTO portal.audit_log (user_id, action, target, outcome) VALUES (%s, %s, %s, %s)",
-                    (user_id, action, target, outcome))
+        cur.execute(
+            "INSERT INTO portal.audit_log (user_id, action, target, outcome) VALUES (%s, %s, %s, %s)",
+            (user_id, action, target, outcome),
+        )

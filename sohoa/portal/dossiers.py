@@ -18,11 +18,30 @@ from typing import Any
 from sohoa.db.connection import Connection
 from sohoa.portal.users import User
 
-STATUS_VI = {1: "Mới", 2: "Đã tiếp nhận", 3: "Không tiếp nhận", 4: "Đang xử lý", 5: "Yêu cầu bổ sung",
-             6: "Yêu cầu thực hiện nghĩa vụ tài chính", 7: "Công dân rút hồ sơ", 8: "Dừng xử lý",
-             9: "Đã xử lý xong", 10: "Đã trả kết quả"}
-STATUS_EN = {1: "New", 2: "Received", 3: "Not accepted", 4: "Processing", 5: "More documents requested",
-             6: "Payment requested", 7: "Withdrawn", 8: "Processing stopped", 9: "Processed", 10: "Result returned"}
+STATUS_VI = {
+    1: "Mới",
+    2: "Đã tiếp nhận",
+    3: "Không tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung",
+    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
+STATUS_EN = {
+    1: "New",
+    2: "Received",
+    3: "Not accepted",
+    4: "Processing",
+    5: "More documents requested",
+    6: "Payment requested",
+    7: "Withdrawn",
+    8: "Processing stopped",
+    9: "Processed",
+    10: "Result returned",
+}
 CHANNEL_VI = {1: "Trực tiếp", 2: "Trực tuyến", 3: "Bưu chính công ích"}
 TZ = "Asia/Ho_Chi_Minh"
 _FULL_CODE = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4}$")
@@ -51,8 +70,9 @@ class DossierRow:
     open_issues: int
 
 
-def search(conn: Connection, user: User, filters: SearchFilters, *, page: int, page_size: int
-           ) -> tuple[list[DossierRow], bool]:
+def search(
+    conn: Connection, user: User, filters: SearchFilters, *, page: int, page_size: int
+) -> tuple[list[DossierRow], bool]:
     """One page of dossiers matching the filters that the user may see; (rows, more pages follow)."""
     where: list[str] = []
     params: list[Any] = []
@@ -71,9 +91,11 @@ def search(conn: Connection, user: User, filters: SearchFilters, *, page: int, p
             # The beginning (agency, date) or the end (date and number) of a code: both walk an index
             # (text_pattern_ops on the code and on its reverse), where a substring match would read them all.
             variants = sorted({code, code.upper()})
-            where.append("x.ma_ho_so IN (SELECT m.ma_ho_so FROM sohoa.dossier m WHERE "
-                         + " OR ".join(["m.ma_ho_so LIKE %s OR reverse(m.ma_ho_so) LIKE %s"] * len(variants))
-                         + ")")
+            where.append(
+                "x.ma_ho_so IN (SELECT m.ma_ho_so FROM sohoa.dossier m WHERE "
+                + " OR ".join(["m.ma_ho_so LIKE %s OR reverse(m.ma_ho_so) LIKE %s"] * len(variants))
+                + ")"
+            )
             for v in variants:
                 params += [_like_prefix(v), _like_prefix(v[::-1])]
     if filters.procedure.strip():
@@ -114,9 +136,12 @@ def _like_prefix(text: str) -> str:
 def record_agency(conn: Connection, ma_ho_so: str) -> str | None:
     """The agency of the dossier's current record, or None when no record has arrived."""
     with conn.cursor() as cur:
-        cur.execute("""SELECT v.ma_co_quan FROM sohoa.dossier x
+        cur.execute(
+            """SELECT v.ma_co_quan FROM sohoa.dossier x
                          JOIN sohoa.record_version v ON v.batch_id = x.batch_id AND v.line_no = x.line_no
-                        WHERE x.ma_ho_so = %s""", (ma_ho_so,))
+                        WHERE x.ma_ho_so = %s""",
+            (ma_ho_so,),
+        )
         row = cur.fetchone()
     return row[0] if row else None
 
@@ -158,31 +183,61 @@ class DossierView:
     issues: list[dict[str, Any]]
 
 
-_RECORD_FIELDS = ("ma_tthc", "ten_tthc", "ma_linh_vuc_hieu_luc", "ma_co_quan", "kenh_thuc_hien", "loai_doi_tuong",
-                  "chu_ho_so", "so_giay_to", "ngay_nop", "ngay_tiep_nhan", "ngay_hen_tra", "ngay_ket_thuc_xu_ly",
-                  "ngay_tra", "trang_thai", "hinh_thuc_thanh_toan", "danh_gia_hai_long", "cap_nhat_luc",
-                  "ho_so_bo_sung", "le_phi", "tai_lieu_nop", "giay_to_ket_qua")
+_RECORD_FIELDS = (
+    "ma_tthc",
+    "ten_tthc",
+    "ma_linh_vuc_hieu_luc",
+    "ma_co_quan",
+    "kenh_thuc_hien",
+    "loai_doi_tuong",
+    "chu_ho_so",
+    "so_giay_to",
+    "ngay_nop",
+    "ngay_tiep_nhan",
+    "ngay_hen_tra",
+    "ngay_ket_thuc_xu_ly",
+    "ngay_tra",
+    "trang_thai",
+    "hinh_thuc_thanh_toan",
+    "danh_gia_hai_long",
+    "cap_nhat_luc",
+    "ho_so_bo_sung",
+    "le_phi",
+    "tai_lieu_nop",
+    "giay_to_ket_qua",
+)
 
 
 def dossier_view(conn: Connection, ma_ho_so: str) -> DossierView | None:
     """Everything the dossier page shows; None when sohoa knows nothing of the code."""
     with conn.cursor() as cur:
-        cur.execute(f"""SELECT {', '.join('c.' + f for f in _RECORD_FIELDS)}, p.ten_tthc
+        cur.execute(
+            f"""SELECT {", ".join("c." + f for f in _RECORD_FIELDS)}, p.ten_tthc
                           FROM sohoa.dossier_current c LEFT JOIN sohoa.procedure p ON p.ma_tthc = c.ma_tthc_quoc_gia
-                         WHERE c.ma_ho_so = %s""", (ma_ho_so,))
+                         WHERE c.ma_ho_so = %s""",
+            (ma_ho_so,),
+        )
         row = cur.fetchone()
         record = None
         if row is not None:
             record = dict(zip(_RECORD_FIELDS, row[:-1], strict=True))
             record["ten_tthc"] = row[-1] or record["ten_tthc"]
             record["so_giay_to"] = mask_id(record["so_giay_to"])
-        cur.execute("""SELECT cap_nhat_luc, trang_thai, usable FROM sohoa.record_version
-                        WHERE ma_ho_so = %s ORDER BY cap_nhat_luc NULLS LAST, batch_id, line_no""", (ma_ho_so,))
+        cur.execute(
+            """SELECT cap_nhat_luc, trang_thai, usable FROM sohoa.record_version
+                        WHERE ma_ho_so = %s ORDER BY cap_nhat_luc NULLS LAST, batch_id, line_no""",
+            (ma_ho_so,),
+        )
         versions = cur.fetchall()
-        cur.execute("""SELECT rule, severity, detail, detected_at, resolved_at, line_no FROM sohoa.issue
-                        WHERE ma_ho_so = %s ORDER BY resolved_at IS NOT NULL, detected_at, id""", (ma_ho_so,))
-        issues = [dict(zip(("rule", "severity", "detail", "detected_at", "resolved_at", "line_no"), r, strict=True))
-                  for r in cur.fetchall()]
+        cur.execute(
+            """SELECT rule, severity, detail, detected_at, resolved_at, line_no FROM sohoa.issue
+                        WHERE ma_ho_so = %s ORDER BY resolved_at IS NOT NULL, detected_at, id""",
+            (ma_ho_so,),
+        )
+        issues = [
+            dict(zip(("rule", "severity", "detail", "detected_at", "resolved_at", "line_no"), r, strict=True))
+            for r in cur.fetchall()
+        ]
     documents = documents_of(conn, ma_ho_so=ma_ho_so)
     if record is None and not versions and not documents and not issues:
         return None
@@ -196,8 +251,9 @@ def mask_id(value: str | None) -> str | None:
     return "•" * max(0, len(value) - 3) + value[-3:]
 
 
-def _timeline(record: dict[str, Any] | None, versions: list[tuple[Any, ...]], documents: list[DocumentView]
-              ) -> list[tuple[datetime, str, str]]:
+def _timeline(
+    record: dict[str, Any] | None, versions: list[tuple[Any, ...]], documents: list[DocumentView]
+) -> list[tuple[datetime, str, str]]:
     events: list[tuple[datetime, str, str]] = []
     if record is not None:
         for key in ("ngay_nop", "ngay_tiep_nhan", "ngay_hen_tra", "ngay_ket_thuc_xu_ly", "ngay_tra"):
@@ -230,8 +286,9 @@ def _parse(value: object) -> datetime | None:
         return None
 
 
-def documents_of(conn: Connection, *, ma_ho_so: str | None = None, document_id: int | None = None
-                 ) -> list[DocumentView]:
+def documents_of(
+    conn: Connection, *, ma_ho_so: str | None = None, document_id: int | None = None
+) -> list[DocumentView]:
     """The documents of a dossier (or one document), with OCR figures and per-page data."""
     where, param = ("d.ma_ho_so = %s", ma_ho_so) if document_id is None else ("d.id = %s", document_id)
     with conn.cursor() as cur:
@@ -246,17 +303,42 @@ def documents_of(conn: Connection, *, ma_ho_so: str | None = None, document_id: 
                  WHERE {where} ORDER BY d.loai DESC, d.received_at, d.id""",
             (param,),
         )
-        docs = [DocumentView(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8],
-                             float(r[9]) if r[9] is not None else None, r[10], r[11], ma_ho_so=r[12])
-                for r in cur.fetchall()]
+        docs = [
+            DocumentView(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                float(r[9]) if r[9] is not None else None,
+                r[10],
+                r[11],
+                ma_ho_so=r[12],
+            )
+            for r in cur.fetchall()
+        ]
         if docs:
-            cur.execute("""SELECT sha256, page_no, source, rotation, dpi, confidence, blank FROM sohoa.ocr_page
-                            WHERE sha256 = ANY(%s) ORDER BY sha256, page_no""", (list({d.sha256 for d in docs}),))
+            cur.execute(
+                """SELECT sha256, page_no, source, rotation, dpi, confidence, blank FROM sohoa.ocr_page
+                            WHERE sha256 = ANY(%s) ORDER BY sha256, page_no""",
+                (list({d.sha256 for d in docs}),),
+            )
             pages: dict[str, list[dict[str, Any]]] = {}
             for sha, no, source, rotation, dpi, conf, blank in cur.fetchall():
-                pages.setdefault(sha, []).append({"no": no, "source": source, "rotation": rotation, "dpi": dpi,
-                                                  "confidence": float(conf) if conf is not None else None,
-                                                  "blank": blank})
+                pages.setdefault(sha, []).append(
+                    {
+                        "no": no,
+                        "source": source,
+                        "rotation": rotation,
+                        "dpi": dpi,
+                        "confidence": float(conf) if conf is not None else None,
+                        "blank": blank,
+                    }
+                )
             for doc in docs:
                 doc.pages = pages.get(doc.sha256, [])
     return docs
@@ -277,7 +359,8 @@ def may_view_document(conn: Connection, user: User, doc: DocumentView) -> bool:
 def text_uri_of(conn: Connection, sha256: str) -> tuple[str | None, str | None]:
     """(text_uri, searchable_uri) of a done OCR result."""
     with conn.cursor() as cur:
-        cur.execute("SELECT text_uri, searchable_uri FROM sohoa.ocr_result WHERE sha256 = %s AND status = 'done'",
-                    (sha256,))
+        cur.execute(
+            "SELECT text_uri, searchable_uri FROM sohoa.ocr_result WHERE sha256 = %s AND status = 'done'", (sha256,)
+        )
         row = cur.fetchone()
     return (row[0], row[1]) if row else (None, None)

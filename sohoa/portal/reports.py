@@ -37,8 +37,11 @@ def agency_file_name(ma_co_quan: str) -> str:
 def months_with_figures(conn: Connection, ma_co_quan: str, *, limit: int = MONTHS_SHOWN) -> list[MonthReport]:
     """The months with KPI figures for an agency (``*``: all agencies), newest first."""
     with conn.cursor() as cur:
-        cur.execute("""SELECT DISTINCT tu_ngay FROM kpi.indicator WHERE ma_co_quan = %s AND ky = 'thang'
-                        ORDER BY tu_ngay DESC LIMIT %s""", (ma_co_quan, limit))
+        cur.execute(
+            """SELECT DISTINCT tu_ngay FROM kpi.indicator WHERE ma_co_quan = %s AND ky = 'thang'
+                        ORDER BY tu_ngay DESC LIMIT %s""",
+            (ma_co_quan, limit),
+        )
         months = [r[0] for r in cur.fetchall()]
     name = agency_file_name(ma_co_quan)
     return [MonthReport(m, f"{m:%Y-%m}/{name}.html") for m in months]

@@ -34,9 +34,21 @@ from sohoa.review.actions import CORRECTABLE_FIELDS, document_fields
 from sohoa.review.state import REVIEW_RULES
 
 # The correction form's field list: the ones a counter fixes most first, then the rest.
-FIELD_ORDER = ("ma_ho_so", "so_ky_hieu", "ngay_van_ban", "chu_ho_so", "so_cccd", "ngay_sinh", "ma_so_thue",
-               "ngay_tiep_nhan", "ngay_hen_tra", "ngay_hieu_luc", "ma_giay_to_ket_qua")
+FIELD_ORDER = (
+    "ma_ho_so",
+    "so_ky_hieu",
+    "ngay_van_ban",
+    "chu_ho_so",
+    "so_cccd",
+    "ngay_sinh",
+    "ma_so_thue",
+    "ngay_tiep_nhan",
+    "ngay_hen_tra",
+    "ngay_hieu_luc",
+    "ma_giay_to_ket_qua",
+)
 COUNT_CAP = 100  # the header shows "99+" beyond this: enough to say "there is work", cheap to count
+
 
 @dataclass(frozen=True)
 class QueueFilters:
@@ -81,8 +93,9 @@ def _visible(scoped: str | None) -> tuple[str, list[Any]]:
     return "sohoa.document_agency(w.document_id) IS NOT DISTINCT FROM %s", [scoped]
 
 
-def queue_page(conn: Connection, user: User, filters: QueueFilters, *, page: int, page_size: int
-               ) -> tuple[list[QueueRow], bool]:
+def queue_page(
+    conn: Connection, user: User, filters: QueueFilters, *, page: int, page_size: int
+) -> tuple[list[QueueRow], bool]:
     """One page of the documents waiting for a person that the user may see; (rows, more pages follow)."""
     where, params, scoped = _scope(user, filters)
     visible, visible_params = _visible(scoped)
@@ -105,8 +118,11 @@ def queue_page(conn: Connection, user: User, filters: QueueFilters, *, page: int
     with conn.cursor() as cur:
         cur.execute(sql, [*params, page_size + 1, max(0, page - 1) * page_size, *visible_params])
         found = cur.fetchall()
-    rows = [QueueRow(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], None if r[6] is None else float(r[6]), r[7], r[8])
-            for r in found[:page_size] if r[9]]
+    rows = [
+        QueueRow(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], None if r[6] is None else float(r[6]), r[7], r[8])
+        for r in found[:page_size]
+        if r[9]
+    ]
     return rows, len(found) > page_size
 
 
@@ -115,10 +131,12 @@ def queue_count(conn: Connection, user: User, *, cap: int = COUNT_CAP) -> int:
     where, params, scoped = _scope(user, QueueFilters())
     visible, visible_params = _visible(scoped)
     with conn.cursor() as cur:
-        cur.execute(f"""SELECT count(*) FILTER (WHERE {visible})
+        cur.execute(
+            f"""SELECT count(*) FILTER (WHERE {visible})
                           FROM (SELECT r.document_id FROM sohoa.document_review r
                                  WHERE r.state = 'needs_review'{where} LIMIT %s) w""",
-                    [*visible_params, *params, cap])
+            [*visible_params, *params, cap],
+        )
         row = cur.fetchone()
     return int(row[0]) if row else 0
 
@@ -170,33 +188,55 @@ def review_view(conn: Connection, document_id: int) -> ReviewView:
     with conn.cursor() as cur:
         cur.execute("SELECT landing_key, sha256, ma_ho_so FROM sohoa.document WHERE id = %s", (document_id,))
         landing_key, sha256, ma_ho_so = cur.fetchone() or (None, None, None)
-        cur.execute("SELECT state, reasons, reviewed_by, reviewed_at FROM sohoa.document_review "
-                    "WHERE document_id = %s", (document_id,))
+        cur.execute(
+            "SELECT state, reasons, reviewed_by, reviewed_at FROM sohoa.document_review WHERE document_id = %s",
+            (document_id,),
+        )
         state = cur.fetchone()
-        cur.execute("""SELECT id, rule, severity, detail, detected_at, resolved_at FROM sohoa.issue
+        cur.execute(
+            """SELECT id, rule, severity, detail, detected_at, resolved_at FROM sohoa.issue
                         WHERE object_key = %s AND source = 'document'
-                        ORDER BY resolved_at IS NOT NULL, detected_at, id""", (landing_key,))
-        issues = [dict(zip(("id", "rule", "severity", "detail", "detected_at", "resolved_at"), r, strict=True))
-                  for r in cur.fetchall()]
-        cur.execute("""SELECT name, value, corrected_by, corrected_at, note FROM sohoa.field_correction
-                        WHERE sha256 = %s ORDER BY corrected_at DESC, id DESC LIMIT 50""", (sha256,))
+                        ORDER BY resolved_at IS NOT NULL, detected_at, id""",
+            (landing_key,),
+        )
+        issues = [
+            dict(zip(("id", "rule", "severity", "detail", "detected_at", "resolved_at"), r, strict=True))
+            for r in cur.fetchall()
+        ]
+        cur.execute(
+            """SELECT name, value, corrected_by, corrected_at, note FROM sohoa.field_correction
+                        WHERE sha256 = %s ORDER BY corrected_at DESC, id DESC LIMIT 50""",
+            (sha256,),
+        )
         corrections = [dict(zip(("name", "value", "by", "at", "note"), r, strict=True)) for r in cur.fetchall()]
-        cur.execute("""SELECT action, actor, acted_at, detail FROM sohoa.review_action
-                        WHERE document_id = %s ORDER BY acted_at DESC, id DESC LIMIT 50""", (document_id,))
+        cur.execute(
+            """SELECT action, actor, acted_at, detail FROM sohoa.review_action
+                        WHERE document_id = %s ORDER BY acted_at DESC, id DESC LIMIT 50""",
+            (document_id,),
+        )
         actions = [dict(zip(("action", "actor", "at", "detail"), r, strict=True)) for r in cur.fetchall()]
     fields = document_fields(conn, document_id)
     suggested = fields.get("ma_ho_so", {}).get("value") if ma_ho_so is None else None
     return ReviewView(
-        state=state[0] if state else None, reasons=list(state[1]) if state else [],
-        reviewed_by=state[2] if state else None, reviewed_at=state[3] if state else None,
-        fields=fields, correctable=[f for f in FIELD_ORDER if f in CORRECTABLE_FIELDS]
-        + sorted(CORRECTABLE_FIELDS - set(FIELD_ORDER)), issues=issues, corrections=corrections,
-        actions=actions, suggested_ma_ho_so=suggested)
+        state=state[0] if state else None,
+        reasons=list(state[1]) if state else [],
+        reviewed_by=state[2] if state else None,
+        reviewed_at=state[3] if state else None,
+        fields=fields,
+        correctable=[f for f in FIELD_ORDER if f in CORRECTABLE_FIELDS] + sorted(CORRECTABLE_FIELDS - set(FIELD_ORDER)),
+        issues=issues,
+        corrections=corrections,
+        actions=actions,
+        suggested_ma_ho_so=suggested,
+    )
 
 
 def issue_of_document(conn: Connection, issue_id: int, document_id: int) -> bool:
     """True when the finding is one of the document's (a form may not close another document's finding)."""
     with conn.cursor() as cur:
-        cur.execute("""SELECT 1 FROM sohoa.issue i JOIN sohoa.document d ON d.landing_key = i.object_key
-                        WHERE i.id = %s AND d.id = %s AND i.source = 'document'""", (issue_id, document_id))
+        cur.execute(
+            """SELECT 1 FROM sohoa.issue i JOIN sohoa.document d ON d.landing_key = i.object_key
+                        WHERE i.id = %s AND d.id = %s AND i.source = 'document'""",
+            (issue_id, document_id),
+        )
         return cur.fetchone() is not None

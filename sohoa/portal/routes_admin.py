@@ -21,16 +21,22 @@ router = APIRouter(prefix="/admin")
 CATALOGUE_MAX_BYTES = 50 * 1024 * 1024
 
 
-def _page(request: Request, session: Session, message: str | None = None, error: str | None = None,
-          status_code: int = 200) -> Response:
+def _page(
+    request: Request, session: Session, message: str | None = None, error: str | None = None, status_code: int = 200
+) -> Response:
     ctx = context(request)
     with ctx.connection() as conn:
         all_users = users.list_users(conn)
         with conn.cursor() as cur:
             cur.execute("SELECT (SELECT count(*) FROM sohoa.agency), (SELECT count(*) FROM sohoa.procedure)")
             counts = cur.fetchone()
-    return render(request, "admin.html", session, {"users": all_users, "message": message, "error": error,
-                                                   "roles": users.ROLES, "counts": counts}, status_code=status_code)
+    return render(
+        request,
+        "admin.html",
+        session,
+        {"users": all_users, "message": message, "error": error, "roles": users.ROLES, "counts": counts},
+        status_code=status_code,
+    )
 
 
 @router.get("")
@@ -43,9 +49,15 @@ def admin_page(request: Request) -> Response:
 
 
 @router.post("/users")
-def create_user(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-                role: Annotated[str, Form()] = "can_bo", display_name: Annotated[str, Form()] = "",
-                ma_co_quan: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
+def create_user(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "can_bo",
+    display_name: Annotated[str, Form()] = "",
+    ma_co_quan: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     ctx = context(request)
     error: str | None = None
     with ctx.connection() as conn:
@@ -53,8 +65,9 @@ def create_user(request: Request, username: Annotated[str, Form()] = "", passwor
         require_role(session, "quan_tri")
         require_csrf(request, session, csrf_token)
         try:
-            user = users.create_user(conn, username.strip(), password, role, display_name=display_name,
-                                     ma_co_quan=ma_co_quan)
+            user = users.create_user(
+                conn, username.strip(), password, role, display_name=display_name, ma_co_quan=ma_co_quan
+            )
         except (users.UserError, WeakPassword) as exc:
             audit.record(conn, session.user.id, "user.create", None, "rejected")
             error = str(exc)
@@ -66,8 +79,13 @@ def create_user(request: Request, username: Annotated[str, Form()] = "", passwor
 
 
 @router.post("/users/{user_id}/{action}")
-def change_user(request: Request, user_id: int, action: str, password: Annotated[str, Form()] = "",
-                csrf_token: Annotated[str, Form()] = "") -> Response:
+def change_user(
+    request: Request,
+    user_id: int,
+    action: str,
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     ctx = context(request)
     error = None
     with ctx.connection() as conn:
@@ -96,8 +114,12 @@ def change_user(request: Request, user_id: int, action: str, password: Annotated
 
 
 @router.post("/catalogue")
-async def upload_catalogue(request: Request, file: UploadFile, kind: Annotated[str, Form()] = "agencies",
-                           csrf_token: Annotated[str, Form()] = "") -> Response:
+async def upload_catalogue(
+    request: Request,
+    file: UploadFile,
+    kind: Annotated[str, Form()] = "agencies",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     ctx = context(request)
 
     def check() -> Session:
@@ -114,8 +136,9 @@ async def upload_catalogue(request: Request, file: UploadFile, kind: Annotated[s
     if size > CATALOGUE_MAX_BYTES:
         return _page(request, session, error="tệp danh mục quá lớn (catalogue too large)", status_code=413)
     key = f"catalogue/{kind}.csv"
-    await run_in_threadpool(ctx.s3.put_object, ctx.settings.bucket_landing, key, file.file, size,
-                            "text/csv; charset=utf-8")
+    await run_in_threadpool(
+        ctx.s3.put_object, ctx.settings.bucket_landing, key, file.file, size, "text/csv; charset=utf-8"
+    )
 
     def done() -> None:
         with ctx.connection() as conn:

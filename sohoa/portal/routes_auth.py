@@ -53,13 +53,24 @@ def home(request: Request) -> Response:
     return RedirectResponse(base_path(request) + target, status_code=303)
 
 
-def _login_page(request: Request, message: str | None = None, next_path: str = "/", status_code: int = 200
-                ) -> Response:
+def _login_page(request: Request, message: str | None = None, next_path: str = "/", status_code: int = 200) -> Response:
     token = sessions.new_token()
-    response = render(request, "login.html", None, {"message": message, "login_csrf": token, "next": next_path},
-                      status_code=status_code)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path=cookie_path(request),
-                        secure=secure_cookie(request), max_age=3600)
+    response = render(
+        request,
+        "login.html",
+        None,
+        {"message": message, "login_csrf": token, "next": next_path},
+        status_code=status_code,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path=cookie_path(request),
+        secure=secure_cookie(request),
+        max_age=3600,
+    )
     return response
 
 
@@ -69,8 +80,13 @@ def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002 - t
 
 
 @router.post("/login")
-def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-          csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+def login(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:  # noqa: A002
     ctx = context(request)
     from sohoa.portal.i18n import translator
     from sohoa.portal.web import lang_of
@@ -79,9 +95,13 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
     if not sessions.csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_page(request, t("csrf_failed"), _safe_next(next), status_code=403)
     with ctx.connection() as conn:
-        result = users.authenticate(conn, username.strip()[:64], password[:1024],
-                                    max_failed=ctx.portal.max_failed_logins,
-                                    lockout_minutes=ctx.portal.lockout_minutes)
+        result = users.authenticate(
+            conn,
+            username.strip()[:64],
+            password[:1024],
+            max_failed=ctx.portal.max_failed_logins,
+            lockout_minutes=ctx.portal.lockout_minutes,
+        )
         audit.record(conn, result.user_id, "login", None, result.outcome)
         if result.outcome != "ok" or result.user is None:
             key = {"locked": "locked", "inactive": "inactive"}.get(result.outcome, "bad_credentials")
@@ -89,8 +109,9 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
             return _login_page(request, message, _safe_next(next), status_code=401)
         token, _ = sessions.start(conn, result.user, max_hours=ctx.portal.max_session_hours)
     response = RedirectResponse(base_path(request) + _safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path=cookie_path(request),
-                        secure=secure_cookie(request))
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", path=cookie_path(request), secure=secure_cookie(request)
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=cookie_path(request))
     return response
 

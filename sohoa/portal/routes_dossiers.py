@@ -28,24 +28,52 @@ def _date(value: str) -> date | None:
 
 
 @router.get("/dossiers")
-def search_page(request: Request, code: str = "", procedure: str = "", status: str = "", received_from: str = "",
-                received_to: str = "", agency: str = "", page: int = 1) -> Response:
+def search_page(
+    request: Request,
+    code: str = "",
+    procedure: str = "",
+    status: str = "",
+    received_from: str = "",
+    received_to: str = "",
+    agency: str = "",
+    page: int = 1,
+) -> Response:
     ctx = context(request)
-    filters = SearchFilters(code=code[:64], procedure=procedure[:40],
-                            status=int(status) if status.isdigit() else None,
-                            received_from=_date(received_from), received_to=_date(received_to), agency=agency[:13])
+    filters = SearchFilters(
+        code=code[:64],
+        procedure=procedure[:40],
+        status=int(status) if status.isdigit() else None,
+        received_from=_date(received_from),
+        received_to=_date(received_to),
+        agency=agency[:13],
+    )
     page = max(1, min(page, 10_000))
     with ctx.connection() as conn:
         session = require_session(request, conn)
         rows, more = dossiers.search(conn, session.user, filters, page=page, page_size=ctx.portal.page_size)
         audit.record(conn, session.user.id, "dossier.search", None)
-    query = {"code": code, "procedure": procedure, "status": status, "received_from": received_from,
-             "received_to": received_to, "agency": agency}
+    query = {
+        "code": code,
+        "procedure": procedure,
+        "status": status,
+        "received_from": received_from,
+        "received_to": received_to,
+        "agency": agency,
+    }
     base = {k: v for k, v in query.items() if v}
-    return render(request, "dossiers.html", session, {
-        "rows": rows, "more": more, "page": page, "q": query,
-        "prev_query": urlencode({**base, "page": page - 1}), "next_query": urlencode({**base, "page": page + 1}),
-    })
+    return render(
+        request,
+        "dossiers.html",
+        session,
+        {
+            "rows": rows,
+            "more": more,
+            "page": page,
+            "q": query,
+            "prev_query": urlencode({**base, "page": page - 1}),
+            "next_query": urlencode({**base, "page": page + 1}),
+        },
+    )
 
 
 # A sector system's own dossier code may hold "/" (codes.md): the code is the rest of the path.
@@ -83,9 +111,19 @@ def document_page(request: Request, document_id: int, page: int = 1) -> Response
     texts = artefacts.page_texts(ctx.s3, text_uri) if text_uri else []
     count = max(len(doc.pages), len(texts))
     page = max(1, min(page, count or 1))
-    return render(request, "document.html", session, {
-        "doc": doc, "page": page, "count": count, "text": texts[page - 1] if page <= len(texts) else None,
-        "page_info": next((p for p in doc.pages if p["no"] == page), None), "page_base": f"/documents/{document_id}"})
+    return render(
+        request,
+        "document.html",
+        session,
+        {
+            "doc": doc,
+            "page": page,
+            "count": count,
+            "text": texts[page - 1] if page <= len(texts) else None,
+            "page_info": next((p for p in doc.pages if p["no"] == page), None),
+            "page_base": f"/documents/{document_id}",
+        },
+    )
 
 
 @router.get("/documents/{document_id}/pages/{page_no}.png")

@@ -66,11 +66,25 @@ def reports_page(request: Request, agency: str = "") -> Response:
     docs = None
     if session.user.is_reviewer:
         label, how = REPORTS["data-docs"]
-        docs = {"name": "data-docs", "label": label, "how": how,
-                "available": artefacts.has_objects(ctx.s3, _bucket(ctx, "data-docs"), _prefix(ctx, "data-docs"))}
-    return render(request, "reports.html", session, {
-        "months": months, "agency": chosen, "all_agencies": chosen == ALL_AGENCIES, "catalogue": catalogue,
-        "kpi_how": REPORTS["kpi"][1], "docs": docs})
+        docs = {
+            "name": "data-docs",
+            "label": label,
+            "how": how,
+            "available": artefacts.has_objects(ctx.s3, _bucket(ctx, "data-docs"), _prefix(ctx, "data-docs")),
+        }
+    return render(
+        request,
+        "reports.html",
+        session,
+        {
+            "months": months,
+            "agency": chosen,
+            "all_agencies": chosen == ALL_AGENCIES,
+            "catalogue": catalogue,
+            "kpi_how": REPORTS["kpi"][1],
+            "docs": docs,
+        },
+    )
 
 
 @router.get("/reports/{name}/{path:path}")
@@ -92,8 +106,10 @@ async def report_file(request: Request, name: str, path: str) -> Response:
     key = artefacts.report_key(_prefix(ctx, name), path)
     if key is None:
         raise NotFound()
-    headers = {"Content-Security-Policy": "sandbox allow-scripts allow-popups; frame-ancestors 'self'",
-               "Cache-Control": "private, no-cache"}
+    headers = {
+        "Content-Security-Policy": "sandbox allow-scripts allow-popups; frame-ancestors 'self'",
+        "Cache-Control": "private, no-cache",
+    }
     try:
         obj = await run_in_threadpool(ctx.s3.get_object, _bucket(ctx, name), key)
     except S3Error as exc:

@@ -95,11 +95,21 @@ def queue(request: Request, reason: str = "", agency: str = "", page: int = 1, o
         rows, more = queue_page(conn, session.user, filters, page=page, page_size=ctx.portal.page_size)
         audit.record(conn, session.user.id, "review.queue", None)
     base = {k: v for k, v in (("reason", filters.reason), ("agency", filters.agency)) if v}
-    return render(request, "review_queue.html", session, {
-        "rows": rows, "more": more, "page": page, "q": {"reason": filters.reason, "agency": filters.agency},
-        "rules": REVIEW_RULES, "notice": ok if ok in NOTICES else None,
-        "prev_query": urlencode({**base, "page": page - 1}), "next_query": urlencode({**base, "page": page + 1}),
-    })
+    return render(
+        request,
+        "review_queue.html",
+        session,
+        {
+            "rows": rows,
+            "more": more,
+            "page": page,
+            "q": {"reason": filters.reason, "agency": filters.agency},
+            "rules": REVIEW_RULES,
+            "notice": ok if ok in NOTICES else None,
+            "prev_query": urlencode({**base, "page": page - 1}),
+            "next_query": urlencode({**base, "page": page + 1}),
+        },
+    )
 
 
 def _authorised_document(conn: Connection, session: Session, document_id: int, action: str) -> DocumentView:
@@ -115,9 +125,17 @@ def _authorised_document(conn: Connection, session: Session, document_id: int, a
     return docs[0]
 
 
-def _review_page(request: Request, session: Session, document_id: int, *, page: int = 1,
-                 notice: str | None = None, error: str | None = None, form: dict[str, str] | None = None,
-                 status_code: int = 200) -> Response:
+def _review_page(
+    request: Request,
+    session: Session,
+    document_id: int,
+    *,
+    page: int = 1,
+    notice: str | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     ctx = context(request)
     with ctx.connection() as conn:
         doc = _authorised_document(conn, session, document_id, "review.view")
@@ -127,11 +145,24 @@ def _review_page(request: Request, session: Session, document_id: int, *, page: 
     texts = artefacts.page_texts(ctx.s3, text_uri) if text_uri else []
     count = max(len(doc.pages), len(texts))
     page = max(1, min(page, count or 1))
-    return render(request, "review.html", session, {
-        "doc": doc, "r": view, "page": page, "count": count, "text": texts[page - 1] if page <= len(texts) else None,
-        "page_info": next((p for p in doc.pages if p["no"] == page), None), "notice": notice, "error": error,
-        "form": form or {}, "page_base": f"/review/{document_id}",
-    }, status_code=status_code)
+    return render(
+        request,
+        "review.html",
+        session,
+        {
+            "doc": doc,
+            "r": view,
+            "page": page,
+            "count": count,
+            "text": texts[page - 1] if page <= len(texts) else None,
+            "page_info": next((p for p in doc.pages if p["no"] == page), None),
+            "notice": notice,
+            "error": error,
+            "form": form or {},
+            "page_base": f"/review/{document_id}",
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/{document_id}")
@@ -154,9 +185,15 @@ def _field_hint(name: str) -> str:
 
 
 @router.post("/{document_id}/fields")
-def correct(request: Request, document_id: int, name: Annotated[str, Form()] = "",
-            value: Annotated[str, Form()] = "", absent: Annotated[str, Form()] = "",
-            note: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
+def correct(
+    request: Request,
+    document_id: int,
+    name: Annotated[str, Form()] = "",
+    value: Annotated[str, Form()] = "",
+    absent: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     ctx = context(request)
     t = translator(lang_of(request))
     error = None
@@ -171,20 +208,38 @@ def correct(request: Request, document_id: int, name: Annotated[str, Form()] = "
             error = t("err_empty_value", field=t("fld_" + name))
         else:
             try:
-                correct_field(conn, ctx.settings, document_id, name, None if absent else value,
-                              session.user.username, note.strip()[:500] or None)
+                correct_field(
+                    conn,
+                    ctx.settings,
+                    document_id,
+                    name,
+                    None if absent else value,
+                    session.user.username,
+                    note.strip()[:500] or None,
+                )
             except ReviewError:
                 error = t("err_bad_value", field=t("fld_" + name)) + " " + t(_field_hint(name))
         audit.record(conn, session.user.id, "review.correct_field", target, "rejected" if error else "ok")
     if error:
-        return _review_page(request, session, document_id, error=error, status_code=400,
-                            form={"name": name, "value": value, "note": note})
+        return _review_page(
+            request,
+            session,
+            document_id,
+            error=error,
+            status_code=400,
+            form={"name": name, "value": value, "note": note},
+        )
     return _done(request, document_id, "corrected")
 
 
 @router.post("/{document_id}/issues/{issue_id}/resolve")
-def resolve(request: Request, document_id: int, issue_id: int, note: Annotated[str, Form()] = "",
-            csrf_token: Annotated[str, Form()] = "") -> Response:
+def resolve(
+    request: Request,
+    document_id: int,
+    issue_id: int,
+    note: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     ctx = context(request)
     with ctx.connection() as conn:
         session = require_session(request, conn)
@@ -216,8 +271,9 @@ def _assignment_error(conn: Connection, user: User, doc: DocumentView, code: str
 
 
 @router.post("/{document_id}/assign")
-def assign(request: Request, document_id: int, ma_ho_so: Annotated[str, Form()] = "",
-           csrf_token: Annotated[str, Form()] = "") -> Response:
+def assign(
+    request: Request, document_id: int, ma_ho_so: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = ""
+) -> Response:
     ctx = context(request)
     t = translator(lang_of(request))
     code = ma_ho_so.strip()[:64]
@@ -233,11 +289,17 @@ def assign(request: Request, document_id: int, ma_ho_so: Annotated[str, Form()] 
                 problem = "err_no_dossier"
         # The target is a dossier code: a code, not personal data; only a well-formed one is logged.
         shown = code if is_valid_dossier_code(code) else "?"
-        audit.record(conn, session.user.id, "review.assign", f"document:{document_id} dossier:{shown}",
-                     "rejected" if problem else "ok")
+        audit.record(
+            conn,
+            session.user.id,
+            "review.assign",
+            f"document:{document_id} dossier:{shown}",
+            "rejected" if problem else "ok",
+        )
     if problem:
-        return _review_page(request, session, document_id, error=t(problem, code=code), status_code=400,
-                            form={"ma_ho_so": code})
+        return _review_page(
+            request, session, document_id, error=t(problem, code=code), status_code=400, form={"ma_ho_so": code}
+        )
     return _done(request, document_id, "assigned")
 
 

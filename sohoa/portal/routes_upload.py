@@ -47,14 +47,26 @@ def upload_page(request: Request, ma_ho_so: str = "") -> Response:
     ctx = context(request)
     with ctx.connection() as conn:
         session = require_session(request, conn)
-    return render(request, "upload.html", session, {
-        "ma_ho_so": ma_ho_so, "max_mb": ctx.portal.max_file_bytes // (1024 * 1024),
-        "max_files": ctx.portal.max_files_per_upload, "max_bytes": ctx.portal.max_file_bytes})
+    return render(
+        request,
+        "upload.html",
+        session,
+        {
+            "ma_ho_so": ma_ho_so,
+            "max_mb": ctx.portal.max_file_bytes // (1024 * 1024),
+            "max_files": ctx.portal.max_files_per_upload,
+            "max_bytes": ctx.portal.max_file_bytes,
+        },
+    )
 
 
 @router.post("/uploads")
-def start_upload(request: Request, target: Annotated[str, Form()] = "dossier",
-                 ma_ho_so: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
+def start_upload(
+    request: Request,
+    target: Annotated[str, Form()] = "dossier",
+    ma_ho_so: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
     """Open an upload for one dossier or for the inbox; JSON for the page's script."""
     ctx = context(request)
     with ctx.connection() as conn:
@@ -72,13 +84,16 @@ def start_upload(request: Request, target: Annotated[str, Form()] = "dossier",
                 audit.record(conn, session.user.id, "upload.start", code, "forbidden")
                 return JSONResponse({"error": translator(lang_of(request))("forbidden")}, status_code=403)
         upload = uploads.create_upload(conn, session.user, target, code)  # type: ignore[arg-type]
-        audit.record(conn, session.user.id, "upload.start", f"upload:{upload.public_id}"
-                     + (f" dossier:{code}" if code else " inbox"))
+        audit.record(
+            conn,
+            session.user.id,
+            "upload.start",
+            f"upload:{upload.public_id}" + (f" dossier:{code}" if code else " inbox"),
+        )
     return JSONResponse({"id": upload.public_id}, status_code=201)
 
 
-def _open_upload(ctx: PortalContext, request: Request, public_id: str, *, csrf: bool
-                 ) -> tuple[Session, Upload, int]:
+def _open_upload(ctx: PortalContext, request: Request, public_id: str, *, csrf: bool) -> tuple[Session, Upload, int]:
     with ctx.connection() as conn:
         session = require_session(request, conn)
         if csrf:
@@ -104,9 +119,15 @@ async def upload_file(request: Request, public_id: str) -> Response:
     limit = ctx.portal.max_file_bytes
     declared = request.headers.get("content-length")
     if count >= ctx.portal.max_files_per_upload:
-        return await _reject(ctx, session, upload, name,
-                             f"{name}: quá {ctx.portal.max_files_per_upload} tệp mỗi lượt tải lên "
-                             f"(more than {ctx.portal.max_files_per_upload} files per upload)", 413)
+        return await _reject(
+            ctx,
+            session,
+            upload,
+            name,
+            f"{name}: quá {ctx.portal.max_files_per_upload} tệp mỗi lượt tải lên "
+            f"(more than {ctx.portal.max_files_per_upload} files per upload)",
+            413,
+        )
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return await _reject(ctx, session, upload, name, f"{name}: {TooLargeUpload(limit)}", 413)
     try:
@@ -119,25 +140,27 @@ async def upload_file(request: Request, public_id: str) -> Response:
         return JSONResponse({"error": f"{name}: tải lên bị gián đoạn (upload interrupted)"}, status_code=400)
     except UploadError as exc:
         return await _reject(ctx, session, upload, name, str(exc), 400)
-    status = 413 if any(f.get("too_large") for f in files) else (
-        201 if all(f["status"] == "stored" for f in files) else 400)
+    status = (
+        413 if any(f.get("too_large") for f in files) else (201 if all(f["status"] == "stored" for f in files) else 400)
+    )
     return JSONResponse({"files": files}, status_code=status)
 
 
-async def _reject(ctx: PortalContext, session: Session, upload: Upload, name: str, error: str, status: int
-                  ) -> Response:
+async def _reject(ctx: PortalContext, session: Session, upload: Upload, name: str, error: str, status: int) -> Response:
     def record() -> None:
         with ctx.connection() as conn:
             uploads.record_rejection(conn, upload, name, error)
             audit.record(conn, session.user.id, "upload.file", f"upload:{upload.public_id}", "rejected")
 
     await run_in_threadpool(record)
-    return JSONResponse({"error": error, "files": [{"name": name, "status": "rejected", "error": error}]},
-                        status_code=status)
+    return JSONResponse(
+        {"error": error, "files": [{"name": name, "status": "rejected", "error": error}]}, status_code=status
+    )
 
 
-async def _receive_one(ctx: PortalContext, session: Session, upload: Upload, name: str, head: bytes,
-                       rest: AsyncIterator[bytes]) -> dict[str, Any]:
+async def _receive_one(
+    ctx: PortalContext, session: Session, upload: Upload, name: str, head: bytes, rest: AsyncIterator[bytes]
+) -> dict[str, Any]:
     def reserve() -> tuple[int, str]:
         with ctx.connection() as conn:
             return uploads.reserve_file(conn, upload, name)
@@ -147,8 +170,9 @@ async def _receive_one(ctx: PortalContext, session: Session, upload: Upload, nam
     too_large = False
     size: int | None = None
     try:
-        size = await stream_to_object(ctx.s3, ctx.settings.bucket_landing, key, rest, first=head,
-                                      max_bytes=ctx.portal.max_file_bytes)
+        size = await stream_to_object(
+            ctx.s3, ctx.settings.bucket_landing, key, rest, first=head, max_bytes=ctx.portal.max_file_bytes
+        )
     except TooLargeUpload as exc:
         error, too_large = f"{name}: {exc}", True
     except ClientDisconnect:
@@ -160,25 +184,40 @@ async def _receive_one(ctx: PortalContext, session: Session, upload: Upload, nam
     def finish() -> None:
         with ctx.connection() as conn:
             uploads.finish_file(conn, file_id, size=size, error=error)
-            audit.record(conn, session.user.id, "upload.file", f"upload:{upload.public_id} file:{file_id}",
-                         "ok" if error is None else "rejected")
+            audit.record(
+                conn,
+                session.user.id,
+                "upload.file",
+                f"upload:{upload.public_id} file:{file_id}",
+                "ok" if error is None else "rejected",
+            )
 
     await run_in_threadpool(finish)
-    return {"id": file_id, "name": name, "status": "rejected" if error else "stored", "error": error,
-            "size": size, "too_large": too_large}
+    return {
+        "id": file_id,
+        "name": name,
+        "status": "rejected" if error else "stored",
+        "error": error,
+        "size": size,
+        "too_large": too_large,
+    }
 
 
-async def _receive_zip(ctx: PortalContext, session: Session, upload: Upload, name: str, head: bytes,
-                       rest: AsyncIterator[bytes], count: int) -> list[dict[str, Any]]:
+async def _receive_zip(
+    ctx: PortalContext, session: Session, upload: Upload, name: str, head: bytes, rest: AsyncIterator[bytes], count: int
+) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="sohoa-portal-zip-") as tmp:
         try:
             path = await spool_to_file(rest, Path(tmp), max_bytes=ctx.portal.max_file_bytes, first=head)
         except TooLargeUpload as exc:
             raise UploadError(f"{name}: {exc}") from exc
         members = await run_in_threadpool(
-            uploads.zip_members, path, max_members=min(ctx.portal.max_zip_members,
-                                                       ctx.portal.max_files_per_upload - count),
-            max_expanded_bytes=ctx.portal.max_zip_expanded_bytes, zip_name=name)
+            uploads.zip_members,
+            path,
+            max_members=min(ctx.portal.max_zip_members, ctx.portal.max_files_per_upload - count),
+            max_expanded_bytes=ctx.portal.max_zip_expanded_bytes,
+            zip_name=name,
+        )
         results = []
         for member in members:
             member_name = f"{name}/{member.info.filename}"
@@ -190,8 +229,7 @@ async def _receive_zip(ctx: PortalContext, session: Session, upload: Upload, nam
     return results
 
 
-async def _reject_member(ctx: PortalContext, session: Session, upload: Upload, member_name: str
-                         ) -> dict[str, Any]:
+async def _reject_member(ctx: PortalContext, session: Session, upload: Upload, member_name: str) -> dict[str, Any]:
     error = f"{member_name}: {TooLargeUpload(ctx.portal.max_file_bytes)}"
 
     def record() -> None:
@@ -233,8 +271,11 @@ def _trigger(ctx: PortalContext, upload: Upload) -> None:
         ctx.trigger()
         status = "triggered"
     except Exception as exc:  # noqa: BLE001 - any failure to reach Airflow: the scheduled run picks it up
-        log.warning("could not trigger the ingest DAG for upload %s (%s); the next scheduled run will take it",
-                    upload.public_id, type(exc).__name__)
+        log.warning(
+            "could not trigger the ingest DAG for upload %s (%s); the next scheduled run will take it",
+            upload.public_id,
+            type(exc).__name__,
+        )
         status = "deferred"
     with ctx.connection() as conn:
         uploads.mark_finished(conn, upload, status)
@@ -269,11 +310,24 @@ def upload_status(request: Request, public_id: str) -> Response:
     """The fates as JSON, polled by the upload page."""
     _, upload, fates = _fates(context(request), request, public_id)
     t = translator(lang_of(request))
-    return JSONResponse({
-        "id": upload.public_id,
-        "trigger_status": upload.trigger_status,
-        "trigger_text": t(f"trigger_{upload.trigger_status}") if upload.trigger_status else "",
-        "files": [{"id": f.file_id, "name": f.original_name, "size": f.size_bytes, "fate": f.fate,
-                   "fate_text": t(f"fate_{f.fate}"), "reason": f.reason, "document_id": f.document_id,
-                   "confidence": f.confidence, "pages": f.pages} for f in fates],
-    })
+    return JSONResponse(
+        {
+            "id": upload.public_id,
+            "trigger_status": upload.trigger_status,
+            "trigger_text": t(f"trigger_{upload.trigger_status}") if upload.trigger_status else "",
+            "files": [
+                {
+                    "id": f.file_id,
+                    "name": f.original_name,
+                    "size": f.size_bytes,
+                    "fate": f.fate,
+                    "fate_text": t(f"fate_{f.fate}"),
+                    "reason": f.reason,
+                    "document_id": f.document_id,
+                    "confidence": f.confidence,
+                    "pages": f.pages,
+                }
+                for f in fates
+            ],
+        }
+    )

@@ -69,15 +69,31 @@ class QueueReader:
         return out
 
 
-async def stream_to_object(client: Minio, bucket: str, key: str, chunks: AsyncIterator[bytes], *,
-                           max_bytes: int, content_type: str = "application/octet-stream",
-                           first: bytes = b"") -> int:
+async def stream_to_object(
+    client: Minio,
+    bucket: str,
+    key: str,
+    chunks: AsyncIterator[bytes],
+    *,
+    max_bytes: int,
+    content_type: str = "application/octet-stream",
+    first: bytes = b"",
+) -> int:
     """Upload the chunks (after ``first``) as object ``key``; return its size. Raises TooLargeUpload."""
     reader = QueueReader()
     loop = asyncio.get_running_loop()
-    writer = loop.run_in_executor(_WRITERS, lambda: client.put_object(
-        bucket, key, cast(BinaryIO, reader), -1, content_type=content_type, part_size=PART_SIZE,
-        num_parallel_uploads=1))
+    writer = loop.run_in_executor(
+        _WRITERS,
+        lambda: client.put_object(
+            bucket,
+            key,
+            cast(BinaryIO, reader),
+            -1,
+            content_type=content_type,
+            part_size=PART_SIZE,
+            num_parallel_uploads=1,
+        ),
+    )
 
     async def offer(item: bytes | BaseException) -> None:
         # A bounded put from the event loop, no thread needed; it notices when the writer has stopped (S3
@@ -112,8 +128,7 @@ async def stream_to_object(client: Minio, bucket: str, key: str, chunks: AsyncIt
     return total
 
 
-async def spool_to_file(chunks: AsyncIterator[bytes], directory: Path, *, max_bytes: int,
-                        first: bytes = b"") -> Path:
+async def spool_to_file(chunks: AsyncIterator[bytes], directory: Path, *, max_bytes: int, first: bytes = b"") -> Path:
     """Write the chunks to a temporary file on disk (a ZIP needs random access); raises TooLargeUpload."""
     handle = tempfile.NamedTemporaryFile(dir=directory, suffix=".zip", delete=False)  # noqa: SIM115
     path = Path(handle.name)

@@ -114,7 +114,7 @@ def list_uploads(conn: Connection, user: User, limit: int = 50) -> list[tuple[Up
     where, params = ("", ()) if user.is_reviewer else ("WHERE u.ma_co_quan = %s", (user.ma_co_quan,))
     with conn.cursor() as cur:
         cur.execute(
-            f"""SELECT {', '.join('u.' + c.strip() for c in _UPLOAD_COLUMNS.split(','))},
+            f"""SELECT {", ".join("u." + c.strip() for c in _UPLOAD_COLUMNS.split(","))},
                        (SELECT count(*) FROM portal.upload_file f WHERE f.upload_id = u.id)
                   FROM portal.upload u {where} ORDER BY u.created_at DESC LIMIT %s""",
             (*params, limit),
@@ -147,8 +147,10 @@ def reserve_file(conn: Connection, upload: Upload, original_name: str) -> tuple[
 
 def finish_file(conn: Connection, file_id: int, *, size: int | None, error: str | None) -> None:
     with conn.cursor() as cur:
-        cur.execute("UPDATE portal.upload_file SET status = %s, size_bytes = %s, error = %s WHERE id = %s",
-                    ("rejected" if error else "stored", size, error, file_id))
+        cur.execute(
+            "UPDATE portal.upload_file SET status = %s, size_bytes = %s, error = %s WHERE id = %s",
+            ("rejected" if error else "stored", size, error, file_id),
+        )
 
 
 def record_rejection(conn: Connection, upload: Upload, original_name: str, error: str) -> None:
@@ -159,8 +161,10 @@ def record_rejection(conn: Connection, upload: Upload, original_name: str, error
 
 def mark_finished(conn: Connection, upload: Upload, trigger_status: str) -> None:
     with conn.cursor() as cur:
-        cur.execute("UPDATE portal.upload SET finished_at = COALESCE(finished_at, now()), trigger_status = %s "
-                    "WHERE id = %s", (trigger_status, upload.id))
+        cur.execute(
+            "UPDATE portal.upload SET finished_at = COALESCE(finished_at, now()), trigger_status = %s WHERE id = %s",
+            (trigger_status, upload.id),
+        )
 
 
 @dataclass(frozen=True)
@@ -186,8 +190,9 @@ def zip_members(path: Path, *, max_members: int, max_expanded_bytes: int, zip_na
         raise UploadError(f"{zip_name}: quá {max_members} tệp trong ZIP (more than {max_members} files)")
     expanded = sum(m.info.file_size for m in members)
     if expanded > max_expanded_bytes:
-        raise UploadError(f"{zip_name}: giải nén quá {max_expanded_bytes // (1024 * 1024)} MB "
-                          f"(expands beyond the limit)")
+        raise UploadError(
+            f"{zip_name}: giải nén quá {max_expanded_bytes // (1024 * 1024)} MB (expands beyond the limit)"
+        )
     if not members:
         raise UploadError(f"{zip_name}: ZIP không có tệp nào (empty ZIP)")
     return members
@@ -242,8 +247,7 @@ def file_fates(conn: Connection, upload: Upload) -> list[FileFate]:
         )
         rows = cur.fetchall()
     fates = []
-    for (file_id, name, size, key, status, error, lo_status, lo_detail, doc_id, ocr_status, conf, pages,
-         issue) in rows:
+    for file_id, name, size, key, status, error, lo_status, lo_detail, doc_id, ocr_status, conf, pages, issue in rows:
         fate: Fate
         reason = None
         if status == "rejected":
@@ -262,6 +266,7 @@ def file_fates(conn: Connection, upload: Upload) -> list[FileFate]:
             fate, reason = "ocr_failed", issue
         else:
             fate = "stored"
-        fates.append(FileFate(file_id, name, size, key, fate, reason, doc_id,
-                              float(conf) if conf is not None else None, pages))
+        fates.append(
+            FileFate(file_id, name, size, key, fate, reason, doc_id, float(conf) if conf is not None else None, pages)
+        )
     return fates

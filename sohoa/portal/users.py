@@ -59,8 +59,9 @@ def _user(row: tuple[object, ...]) -> User:
     return User(*row)  # type: ignore[arg-type]
 
 
-def create_user(conn: Connection, username: str, password: str, role: str, *, display_name: str = "",
-                ma_co_quan: str | None = None) -> User:
+def create_user(
+    conn: Connection, username: str, password: str, role: str, *, display_name: str = "", ma_co_quan: str | None = None
+) -> User:
     """Create a user; the caller commits. Raises UserError or passwords.WeakPassword."""
     if not _USERNAME.match(username):
         raise UserError("tên đăng nhập: 3–64 ký tự chữ, số, '.', '_' hoặc '-' (username: 3-64 of A-Z a-z 0-9 . _ -)")
@@ -108,8 +109,7 @@ class SignIn:
     user_id: int | None = None
 
 
-def authenticate(conn: Connection, username: str, password: str, *, max_failed: int,
-                 lockout_minutes: int) -> SignIn:
+def authenticate(conn: Connection, username: str, password: str, *, max_failed: int, lockout_minutes: int) -> SignIn:
     """Check a sign-in and update the failure counter and lock; the caller commits."""
     with conn.cursor() as cur:
         cur.execute(
@@ -145,8 +145,10 @@ def authenticate(conn: Connection, username: str, password: str, *, max_failed: 
             (user.id,),
         )
         if rehash:
-            cur.execute("UPDATE portal.user_account SET password_hash = %s WHERE id = %s",
-                        (passwords.hash_password(password), user.id))
+            cur.execute(
+                "UPDATE portal.user_account SET password_hash = %s WHERE id = %s",
+                (passwords.hash_password(password), user.id),
+            )
     return SignIn("ok", user=user, user_id=user.id)
 
 
@@ -159,8 +161,7 @@ def set_active(conn: Connection, user_id: int, active: bool) -> None:
 
 def unlock(conn: Connection, user_id: int) -> None:
     with conn.cursor() as cur:
-        cur.execute("UPDATE portal.user_account SET failed_logins = 0, locked_until = NULL WHERE id = %s",
-                    (user_id,))
+        cur.execute("UPDATE portal.user_account SET failed_logins = 0, locked_until = NULL WHERE id = %s", (user_id,))
 
 
 def set_password(conn: Connection, user_id: int, password: str) -> None:

@@ -122,8 +122,13 @@ def register_nav(ctx: PortalContext, item: NavItem, *, before: str | None = None
 
 
 def make_templates() -> Jinja2Templates:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["dt"] = format_datetime
     env.filters["d"] = format_date
     env.filters["mb"] = human_size
@@ -180,8 +185,14 @@ def require_role(session: Session, *roles: str) -> None:
         raise Forbidden()
 
 
-def render(request: Request, template: str, session: Session | None, values: dict[str, Any] | None = None,
-           *, status_code: int = 200) -> Response:
+def render(
+    request: Request,
+    template: str,
+    session: Session | None,
+    values: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
     ctx = context(request)
     lang = lang_of(request)
     prefix = base_path(request)

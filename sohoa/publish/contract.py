@@ -76,8 +76,9 @@ def columns(table: str, schema: dict[str, Any] | None = None) -> list[Column]:
 def arrow_schema(table: str, schema: dict[str, Any] | None = None) -> pa.Schema:
     """The Arrow schema of ``table``'s Parquet file, with the contract version in its metadata."""
     fields = [pa.field(c.name, _ARROW_TYPES[c.arrow_type], nullable=c.nullable) for c in columns(table, schema)]
-    return pa.schema(fields, metadata={"sohoa.dataset": "1co", "sohoa.table": table,
-                                       "sohoa.schema_version": schema_version(schema)})
+    return pa.schema(
+        fields, metadata={"sohoa.dataset": "1co", "sohoa.table": table, "sohoa.schema_version": schema_version(schema)}
+    )
 
 
 def released_versions() -> list[str]:

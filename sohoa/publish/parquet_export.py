@@ -52,7 +52,8 @@ def _select_list(table: str) -> sql.Composed:
 def copy_query(table: str) -> sql.Composed:
     """The ``COPY`` statement that streams ``publish.<table>`` in contract column order."""
     return sql.SQL("COPY (SELECT {} FROM publish.{} ORDER BY {}) TO STDOUT WITH (FORMAT csv)").format(
-        _select_list(table), sql.Identifier(table), sql.SQL(ORDER_BY[table]))
+        _select_list(table), sql.Identifier(table), sql.SQL(ORDER_BY[table])
+    )
 
 
 def _csv_options(table: str, block_bytes: int) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
@@ -88,8 +89,9 @@ class _CopyPump(threading.Thread):
                 self.sink.close()
 
 
-def export_view(conn: Connection, table: str, path: Path, *, block_bytes: int = 4 * 1024 * 1024,
-                row_group_rows: int = 128_000) -> int:
+def export_view(
+    conn: Connection, table: str, path: Path, *, block_bytes: int = 4 * 1024 * 1024, row_group_rows: int = 128_000
+) -> int:
     """Write ``publish.<table>`` to the Parquet file ``path`` (zstd); return the number of rows.
 
     Runs on the caller's transaction, so two tables exported in one REPEATABLE READ transaction are

@@ -105,8 +105,9 @@ def read_manifest(client: Minio, bucket: str, snapshot_id: str) -> dict[str, Any
     return data
 
 
-def publish(settings: Settings, *, force: bool = False, options: PublishOptions | None = None,
-            report: Report | None = None) -> PublishSummary:
+def publish(
+    settings: Settings, *, force: bool = False, options: PublishOptions | None = None, report: Report | None = None
+) -> PublishSummary:
     """Publish a new snapshot (or nothing, when the data equals the latest one); apply retention.
 
     Raises PublishError (after removing what it uploaded) or the PostgreSQL/S3 error that stopped it;
@@ -148,16 +149,18 @@ class _LocalFile:
     sha256: str
 
 
-def _write_files(settings: Settings, folder: Path, snapshot_id: str, options: PublishOptions,
-                 say: Report) -> list[_LocalFile]:
+def _write_files(
+    settings: Settings, folder: Path, snapshot_id: str, options: PublishOptions, say: Report
+) -> list[_LocalFile]:
     out = []
     with connect(settings) as conn:
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
         for table in contract.TABLES:
             path = folder / f"{table}.parquet"
             say(f"snapshot {snapshot_id}: exporting publish.{table}")
-            rows = export_view(conn, table, path, block_bytes=options.batch_bytes,
-                               row_group_rows=options.row_group_rows)
+            rows = export_view(
+                conn, table, path, block_bytes=options.batch_bytes, row_group_rows=options.row_group_rows
+            )
             out.append(_local(path, rows))
         path = folder / PORTAL_FILE
         say(f"snapshot {snapshot_id}: exporting the national-portal projection")
@@ -202,8 +205,15 @@ def _same_data(client: Minio, bucket: str, previous: str, files: list[_LocalFile
     return old == {f.name: f.sha256 for f in files}
 
 
-def _upload(client: Minio, bucket: str, lock: psycopg2.extensions.connection, snapshot_id: str,
-            files: list[_LocalFile], say: Report, started: float) -> PublishSummary:
+def _upload(
+    client: Minio,
+    bucket: str,
+    lock: psycopg2.extensions.connection,
+    snapshot_id: str,
+    files: list[_LocalFile],
+    say: Report,
+    started: float,
+) -> PublishSummary:
     prefix = snapshot_prefix(snapshot_id)
     published = [PublishedFile(prefix + f.name, f.rows, f.bytes, f.sha256) for f in files]
     manifest = {
@@ -217,23 +227,32 @@ def _upload(client: Minio, bucket: str, lock: psycopg2.extensions.connection, sn
             say(f"snapshot {snapshot_id}: uploading {local.name} ({local.bytes} bytes)")
             content_type = "application/vnd.apache.parquet" if local.name.endswith(".parquet") else "application/gzip"
             s3.put_file(client, bucket, prefix + local.name, local.path, content_type)
-        s3.put_bytes(client, bucket, prefix + "manifest.json",
-                     json.dumps(manifest, indent=2).encode(), "application/json")
+        s3.put_bytes(
+            client, bucket, prefix + "manifest.json", json.dumps(manifest, indent=2).encode(), "application/json"
+        )
         with lock.cursor() as cur:
             cur.execute(
                 """INSERT INTO sohoa.publish_snapshot
                        (snapshot_id, created_at, schema_version, manifest, total_bytes, seconds)
                    VALUES (%s, %s, %s, %s, %s, %s)""",
-                (snapshot_id, manifest["created_at"], manifest["schema_version"], json.dumps(manifest),
-                 sum(f.bytes for f in files), round(time.perf_counter() - started, 3)),
+                (
+                    snapshot_id,
+                    manifest["created_at"],
+                    manifest["schema_version"],
+                    json.dumps(manifest),
+                    sum(f.bytes for f in files),
+                    round(time.perf_counter() - started, 3),
+                ),
             )
         s3.put_bytes(client, bucket, LATEST_KEY, snapshot_id.encode(), "text/plain")  # last: now visible
     except Exception as exc:
         _remove_prefix(client, bucket, prefix)
         with lock.cursor() as cur:
             cur.execute("DELETE FROM sohoa.publish_snapshot WHERE snapshot_id = %s", (snapshot_id,))
-        raise PublishError(f"snapshot {snapshot_id} not published ({type(exc).__name__}: {exc}); "
-                           "LATEST still names the previous snapshot") from exc
+        raise PublishError(
+            f"snapshot {snapshot_id} not published ({type(exc).__name__}: {exc}); "
+            "LATEST still names the previous snapshot"
+        ) from exc
     say(f"snapshot {snapshot_id} published")
     log.info("published snapshot %s", snapshot_id)
     return PublishSummary("published", snapshot_id, contract.schema_version(), published)
@@ -243,13 +262,14 @@ def list_snapshots(client: Minio, bucket: str) -> dict[str, bool]:
     """Every snapshot folder in the bucket, id -> complete (has a manifest)."""
     found: dict[str, bool] = {}
     for obj in s3.list_objects(client, bucket, f"{ROOT}/snapshot="):
-        snapshot_id = obj.key[len(ROOT) + len("/snapshot="):].split("/", 1)[0]
+        snapshot_id = obj.key[len(ROOT) + len("/snapshot=") :].split("/", 1)[0]
         found[snapshot_id] = found.get(snapshot_id, False) or obj.key.endswith("/manifest.json")
     return found
 
 
-def apply_retention(client: Minio, bucket: str, lock: psycopg2.extensions.connection, options: PublishOptions,
-                    say: Report) -> list[str]:
+def apply_retention(
+    client: Minio, bucket: str, lock: psycopg2.extensions.connection, options: PublishOptions, say: Report
+) -> list[str]:
     """Delete complete snapshots beyond the newest ``keep_snapshots`` (never the one in LATEST), and
     folders without a manifest older than the grace period. Returns the ids deleted."""
     latest = latest_snapshot(client, bucket)
@@ -276,8 +296,11 @@ def apply_retention(client: Minio, bucket: str, lock: psycopg2.extensions.connec
         say(f"retention: deleted snapshot {snapshot_id}")
     if doomed:
         with lock.cursor() as cur:
-            cur.execute("UPDATE sohoa.publish_snapshot SET deleted_at = now() "
-                        "WHERE snapshot_id = ANY(%s) AND deleted_at IS NULL", (doomed,))
+            cur.execute(
+                "UPDATE sohoa.publish_snapshot SET deleted_at = now() "
+                "WHERE snapshot_id = ANY(%s) AND deleted_at IS NULL",
+                (doomed,),
+            )
     return doomed
 
 

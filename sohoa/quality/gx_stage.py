@@ -71,9 +71,15 @@ class ValidationOutcome:
     data_docs_uri: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"suite": self.suite, "target": self.target, "validation_id": self.validation_id,
-                "success": self.success, "critical_failed": self.critical_failed,
-                "failed_rules": list(self.failed_rules), "data_docs_uri": self.data_docs_uri}
+        return {
+            "suite": self.suite,
+            "target": self.target,
+            "validation_id": self.validation_id,
+            "success": self.success,
+            "critical_failed": self.critical_failed,
+            "failed_rules": list(self.failed_rules),
+            "data_docs_uri": self.data_docs_uri,
+        }
 
 
 # --- frames (no personal data) --------------------------------------------------------------------------
@@ -97,8 +103,20 @@ def records_frame(conn: Connection, batch_id: int) -> Any:
             (batch_id,),
         )
         rows = cur.fetchall()
-    columns = ["line_no", "ma_ho_so", "ma_tthc", "ma_co_quan", "trang_thai", "kenh_thuc_hien", "loai_doi_tuong",
-               "ngay_tiep_nhan", "ngay_hen_tra", "ngay_ket_thuc_xu_ly", "cap_nhat_luc", "so_giay_to_hop_le"]
+    columns = [
+        "line_no",
+        "ma_ho_so",
+        "ma_tthc",
+        "ma_co_quan",
+        "trang_thai",
+        "kenh_thuc_hien",
+        "loai_doi_tuong",
+        "ngay_tiep_nhan",
+        "ngay_hen_tra",
+        "ngay_ket_thuc_xu_ly",
+        "cap_nhat_luc",
+        "so_giay_to_hop_le",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     for name in ("ngay_tiep_nhan", "ngay_hen_tra", "ngay_ket_thuc_xu_ly", "cap_nhat_luc"):
         frame[name] = pd.to_datetime(frame[name], utc=True)
@@ -112,8 +130,11 @@ def records_frame(conn: Connection, batch_id: int) -> Any:
 def stored_online_share(conn: Connection, before_batch: int) -> float | None:
     """Share of online lines (KenhThucHien 2) among the usable lines of earlier batches; None without history."""
     with conn.cursor() as cur:
-        cur.execute("""SELECT avg((kenh_thuc_hien = 2)::int) FROM sohoa.record_version
-                        WHERE usable AND batch_id < %s""", (before_batch,))
+        cur.execute(
+            """SELECT avg((kenh_thuc_hien = 2)::int) FROM sohoa.record_version
+                        WHERE usable AND batch_id < %s""",
+            (before_batch,),
+        )
         row = cur.fetchone()
     return None if row is None or row[0] is None else float(row[0])
 
@@ -123,10 +144,12 @@ def documents_frame(conn: Connection, shas: list[str] | None = None) -> Any:
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
     with conn.cursor() as cur:
-        cur.execute("""SELECT d.id, d.ma_ho_so, d.loai, d.sha256 FROM sohoa.document d
+        cur.execute(
+            """SELECT d.id, d.ma_ho_so, d.loai, d.sha256 FROM sohoa.document d
                          JOIN sohoa.ocr_result r ON r.sha256 = d.sha256 AND r.status = 'done'
                         WHERE %(all)s OR d.sha256 = ANY(%(shas)s) ORDER BY d.id""",
-                    {"all": shas is None, "shas": shas or []})
+            {"all": shas is None, "shas": shas or []},
+        )
         documents = cur.fetchall()
     rows = []
     for doc_id, ma_ho_so, loai, sha in documents:
@@ -134,19 +157,30 @@ def documents_frame(conn: Connection, shas: list[str] | None = None) -> Any:
         code = fields.get("ma_ho_so")
         cccd = fields.get("so_cccd")
         date = fields.get("ngay_van_ban")
-        rows.append({
-            "document_id": doc_id,
-            "loai": loai,
-            "co_ma_ho_so": code is not None and code.value is not None,
-            "ma_ho_so_khop": None if code is None or code.value is None or ma_ho_so is None
-            else code.value == ma_ho_so,
-            "do_tin_cay_ma_ho_so": None if code is None or code.source == "person" else code.confidence,
-            "ngay_van_ban": None if date is None else date.value,
-            "so_cccd_hop_le": None if cccd is None or cccd.value is None
-            else cccd_problem(cccd.value, _today()) is None,
-        })
-    columns = ["document_id", "loai", "co_ma_ho_so", "ma_ho_so_khop", "do_tin_cay_ma_ho_so", "ngay_van_ban",
-               "so_cccd_hop_le"]
+        rows.append(
+            {
+                "document_id": doc_id,
+                "loai": loai,
+                "co_ma_ho_so": code is not None and code.value is not None,
+                "ma_ho_so_khop": None
+                if code is None or code.value is None or ma_ho_so is None
+                else code.value == ma_ho_so,
+                "do_tin_cay_ma_ho_so": None if code is None or code.source == "person" else code.confidence,
+                "ngay_van_ban": None if date is None else date.value,
+                "so_cccd_hop_le": None
+                if cccd is None or cccd.value is None
+                else cccd_problem(cccd.value, _today()) is None,
+            }
+        )
+    columns = [
+        "document_id",
+        "loai",
+        "co_ma_ho_so",
+        "ma_ho_so_khop",
+        "do_tin_cay_ma_ho_so",
+        "ngay_van_ban",
+        "so_cccd_hop_le",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     for name in ("ma_ho_so_khop", "so_cccd_hop_le", "co_ma_ho_so"):
         frame[name] = frame[name].astype("object")
@@ -160,13 +194,15 @@ def ocr_frame(conn: Connection, shas: list[str] | None = None) -> Any:
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
     with conn.cursor() as cur:
-        cur.execute("""SELECT p.sha256, p.page_no, p.dpi, p.confidence::float, p.blank, p.rotation, true
+        cur.execute(
+            """SELECT p.sha256, p.page_no, p.dpi, p.confidence::float, p.blank, p.rotation, true
                          FROM sohoa.ocr_page p WHERE %(all)s OR p.sha256 = ANY(%(shas)s)
                        UNION ALL
                        SELECT r.sha256, NULL, NULL, NULL, NULL, NULL, false
                          FROM sohoa.ocr_result r
                         WHERE r.status = 'failed' AND (%(all)s OR r.sha256 = ANY(%(shas)s))""",
-                    {"all": shas is None, "shas": shas or []})
+            {"all": shas is None, "shas": shas or []},
+        )
         rows = cur.fetchall()
     frame = pd.DataFrame(rows, columns=["sha256", "page_no", "dpi", "confidence", "blank", "rotation", "ocr_ok"])
     frame["dpi"] = frame["dpi"].astype("Int64")
@@ -200,9 +236,17 @@ def publish_data_docs(client: Minio, settings: Settings, site: Path | None, pref
     return s3.uri(settings.bucket_derived, f"{prefix}/index.html")
 
 
-def store_run(conn: Connection, client: Minio, settings: Settings, run: SuiteRun, *, target: str,
-              source: Source, object_key: str | None = None, record_batch_id: int | None = None) -> \
-        ValidationOutcome:
+def store_run(
+    conn: Connection,
+    client: Minio,
+    settings: Settings,
+    run: SuiteRun,
+    *,
+    target: str,
+    source: Source,
+    object_key: str | None = None,
+    record_batch_id: int | None = None,
+) -> ValidationOutcome:
     """Keep a suite run: its row, its Data Docs, its findings (closing those of the same target that passed)."""
     result = {"outcomes": [o.__dict__ for o in run.outcomes]}
     with conn.cursor() as cur:
@@ -210,8 +254,18 @@ def store_run(conn: Connection, client: Minio, settings: Settings, run: SuiteRun
             """INSERT INTO sohoa.gx_validation (suite, target, record_batch_id, success, critical_failed, evaluated,
                                                 failed, rows_checked, statistics, result)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-            (run.suite, target, record_batch_id, run.success, run.critical_failed, len(run.outcomes),
-             len(run.failed), run.rows, psycopg2.extras.Json(run.statistics), psycopg2.extras.Json(result)),
+            (
+                run.suite,
+                target,
+                record_batch_id,
+                run.success,
+                run.critical_failed,
+                len(run.outcomes),
+                len(run.failed),
+                run.rows,
+                psycopg2.extras.Json(run.statistics),
+                psycopg2.extras.Json(result),
+            ),
         )
         row = cur.fetchone()
         assert row is not None
@@ -219,10 +273,17 @@ def store_run(conn: Connection, client: Minio, settings: Settings, run: SuiteRun
     uri = publish_data_docs(client, settings, run.docs_dir, f"{DOCS_PREFIX}/{run.suite}/{validation_id}")
     with conn.cursor() as cur:
         cur.execute("UPDATE sohoa.gx_validation SET data_docs_uri = %s WHERE id = %s", (uri, validation_id))
-    issues = [Issue(source, o.rule, "error" if o.critical else "warning",
-                    f"{o.summary()} [GX suite {run.suite}; Data Docs in sohoa.gx_validation]",
-                    object_key=object_key, scope=f"{run.suite}|{target}|{o.expectation}|{o.column or ''}")
-              for o in run.failed]
+    issues = [
+        Issue(
+            source,
+            o.rule,
+            "error" if o.critical else "warning",
+            f"{o.summary()} [GX suite {run.suite}; Data Docs in sohoa.gx_validation]",
+            object_key=object_key,
+            scope=f"{run.suite}|{target}|{o.expectation}|{o.column or ''}",
+        )
+        for o in run.failed
+    ]
     record_issues(conn, issues)
     current = [i.fingerprint() for i in issues]
     rules = sorted({o.rule for o in run.outcomes})
@@ -237,31 +298,62 @@ def store_run(conn: Connection, client: Minio, settings: Settings, run: SuiteRun
         cur.execute("UPDATE sohoa.issue SET resolved_at = NULL WHERE fingerprint = ANY(%s)", (current,))
     gate = run.critical_failed and run.rows >= settings.gx_gate_min_rows
     if run.critical_failed and not gate:
-        log.warning("GX %s over %s: a critical expectation failed over only %d row(s) (gate from %d): "
-                    "recorded, the task goes on", run.suite, target, run.rows, settings.gx_gate_min_rows)
-    outcome = ValidationOutcome(run.suite, target, validation_id, run.success, gate,
-                                tuple(sorted({o.rule for o in run.failed})), uri)
-    log.info("GX %s over %s: %s, %d of %d expectation(s) failed; Data Docs %s", run.suite, target,
-             "passed" if run.success else "FAILED", len(run.failed), len(run.outcomes), uri)
+        log.warning(
+            "GX %s over %s: a critical expectation failed over only %d row(s) (gate from %d): "
+            "recorded, the task goes on",
+            run.suite,
+            target,
+            run.rows,
+            settings.gx_gate_min_rows,
+        )
+    outcome = ValidationOutcome(
+        run.suite, target, validation_id, run.success, gate, tuple(sorted({o.rule for o in run.failed})), uri
+    )
+    log.info(
+        "GX %s over %s: %s, %d of %d expectation(s) failed; Data Docs %s",
+        run.suite,
+        target,
+        "passed" if run.success else "FAILED",
+        len(run.failed),
+        len(run.outcomes),
+        uri,
+    )
     return outcome
 
 
-def _run_and_store(settings: Settings, suite: str, build: Any, *, target: str, source: Source,
-                   object_key: str | None = None, record_batch_id: int | None = None,
-                   parameters: dict[str, Any] | None = None, mark_checked: list[str] | None = None) -> \
-        ValidationOutcome:
+def _run_and_store(
+    settings: Settings,
+    suite: str,
+    build: Any,
+    *,
+    target: str,
+    source: Source,
+    object_key: str | None = None,
+    record_batch_id: int | None = None,
+    parameters: dict[str, Any] | None = None,
+    mark_checked: list[str] | None = None,
+) -> ValidationOutcome:
     client = s3.make_client(settings)
     work = Path(tempfile.mkdtemp(prefix="sohoa-gx-"))
     try:
         with connect(settings) as conn:
             frame = build(conn)
             run = run_suite(suite, frame, parameters=parameters, work_dir=work, target=target)
-            outcome = store_run(conn, client, settings, run, target=target, source=source,
-                                object_key=object_key, record_batch_id=record_batch_id)
+            outcome = store_run(
+                conn,
+                client,
+                settings,
+                run,
+                target=target,
+                source=source,
+                object_key=object_key,
+                record_batch_id=record_batch_id,
+            )
             if mark_checked:
                 with conn.cursor() as cur:
-                    cur.execute("UPDATE sohoa.ocr_result SET gx_checked_at = now() WHERE sha256 = ANY(%s)",
-                                (mark_checked,))
+                    cur.execute(
+                        "UPDATE sohoa.ocr_result SET gx_checked_at = now() WHERE sha256 = ANY(%s)", (mark_checked,)
+                    )
             return outcome
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -289,11 +381,18 @@ def validate_record_batches(settings: Settings) -> list[dict[str, Any]]:
         with connect(settings) as conn:
             share = stored_online_share(conn, batch_id)
         minimum = 0.0 if share is None else round(share * ONLINE_DROP_FACTOR, 4)
-        outcomes.append(_run_and_store(
-            settings, "records", lambda c, b=batch_id: records_frame(c, b), target=f"record_batch:{batch_id}",
-            source="record", object_key=key, record_batch_id=batch_id,
-            parameters={"min_online_share": minimum},
-        ))
+        outcomes.append(
+            _run_and_store(
+                settings,
+                "records",
+                lambda c, b=batch_id: records_frame(c, b),
+                target=f"record_batch:{batch_id}",
+                source="record",
+                object_key=key,
+                record_batch_id=batch_id,
+                parameters={"min_online_share": minimum},
+            )
+        )
     _gate(outcomes)
     return [o.as_dict() for o in outcomes]
 
@@ -318,10 +417,10 @@ def validate_documents(settings: Settings, *, everything: bool = False) -> list[
         return []
     target = "all" if shas is None else "new"
     outcomes = [
-        _run_and_store(settings, "documents", lambda c: documents_frame(c, shas), target=target,
-                       source="document"),
-        _run_and_store(settings, "ocr", lambda c: ocr_frame(c, shas), target=target, source="document",
-                       mark_checked=shas),
+        _run_and_store(settings, "documents", lambda c: documents_frame(c, shas), target=target, source="document"),
+        _run_and_store(
+            settings, "ocr", lambda c: ocr_frame(c, shas), target=target, source="document", mark_checked=shas
+        ),
     ]
     _gate(outcomes)
     return [o.as_dict() for o in outcomes]
@@ -330,7 +429,10 @@ def validate_documents(settings: Settings, *, everything: bool = False) -> list[
 def _gate(outcomes: list[ValidationOutcome]) -> None:
     critical = [o for o in outcomes if o.critical_failed]
     if critical:
-        lines = "; ".join(f"{o.suite} over {o.target}: {', '.join(o.failed_rules)} (Data Docs {o.data_docs_uri})"
-                          for o in critical)
-        raise QualityGateFailed(f"critical data-quality expectation(s) failed, data stored and marked: {lines}",
-                                [o.as_dict() for o in outcomes])
+        lines = "; ".join(
+            f"{o.suite} over {o.target}: {', '.join(o.failed_rules)} (Data Docs {o.data_docs_uri})" for o in critical
+        )
+        raise QualityGateFailed(
+            f"critical data-quality expectation(s) failed, data stored and marked: {lines}",
+            [o.as_dict() for o in outcomes],
+        )

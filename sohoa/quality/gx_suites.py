@@ -82,8 +82,14 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def run_suite(name: str, frame: Any, *, parameters: dict[str, Any] | None = None, work_dir: Path | None = None,
-              target: str = "batch") -> SuiteRun:
+def run_suite(
+    name: str,
+    frame: Any,
+    *,
+    parameters: dict[str, Any] | None = None,
+    work_dir: Path | None = None,
+    target: str = "batch",
+) -> SuiteRun:
     """Validate a pandas DataFrame with the suite ``schemas/gx/<name>.json`` and build its Data Docs.
 
     Args:
@@ -104,15 +110,20 @@ def run_suite(name: str, frame: Any, *, parameters: dict[str, Any] | None = None
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("sohoa").add_dataframe_asset(target.replace(":", "_"))
     batch = asset.add_batch_definition_whole_dataframe("whole")
-    suite = context.suites.add(gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"],
-                                                   meta=spec.get("meta", {})))
-    validation = context.validation_definitions.add(gx.ValidationDefinition(name=f"{name}-{target}", data=batch,
-                                                                            suite=suite))
-    checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name=f"sohoa-{name}", validation_definitions=[validation],
-        actions=[UpdateDataDocsAction(name="data_docs")],
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
-    ))
+    suite = context.suites.add(
+        gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta", {}))
+    )
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{name}-{target}", data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"sohoa-{name}",
+            validation_definitions=[validation],
+            actions=[UpdateDataDocsAction(name="data_docs")],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
+        )
+    )
     result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters or {})
     outcomes: list[ExpectationOutcome] = []
     statistics: dict[str, Any] = {}
@@ -124,18 +135,21 @@ def run_suite(name: str, frame: Any, *, parameters: dict[str, Any] | None = None
                 continue
             meta = config.meta or {}
             res = r.result or {}
-            outcomes.append(ExpectationOutcome(
-                rule=str(meta.get("rule", f"gx.{name}.{config.type}")),
-                expectation=config.type,
-                column=config.kwargs.get("column"),
-                description=str(meta.get("description", config.type)),
-                critical=bool(meta.get("critical", False)),
-                success=bool(r.success),
-                element_count=res.get("element_count"),
-                unexpected_count=res.get("unexpected_count"),
-                unexpected_percent=_number(res.get("unexpected_percent")),
-                observed_value=_number(res.get("observed_value")),
-            ))
+            outcomes.append(
+                ExpectationOutcome(
+                    rule=str(meta.get("rule", f"gx.{name}.{config.type}")),
+                    expectation=config.type,
+                    column=config.kwargs.get("column"),
+                    description=str(meta.get("description", config.type)),
+                    critical=bool(meta.get("critical", False)),
+                    success=bool(r.success),
+                    element_count=res.get("element_count"),
+                    unexpected_count=res.get("unexpected_count"),
+                    unexpected_percent=_number(res.get("unexpected_percent")),
+                    observed_value=_number(res.get("observed_value")),
+                )
+            )
     docs = root / "gx" / "uncommitted" / "data_docs" / "local_site"
-    return SuiteRun(spec["name"], bool(result.success), len(frame), tuple(outcomes),
-                    docs if docs.is_dir() else None, statistics)
+    return SuiteRun(
+        spec["name"], bool(result.success), len(frame), tuple(outcomes), docs if docs.is_dir() else None, statistics
+    )

@@ -32,16 +32,22 @@ class Issue:
     scope: str = ""  # what makes the finding unique beyond its place (e.g. a batch's SHA-256)
 
     def fingerprint(self) -> str:
-        parts = (self.source, self.rule, self.ma_ho_so or "", self.object_key or "", str(self.line_no or ""),
-                 self.scope, self.detail)
+        parts = (
+            self.source,
+            self.rule,
+            self.ma_ho_so or "",
+            self.object_key or "",
+            str(self.line_no or ""),
+            self.scope,
+            self.detail,
+        )
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def record_issues(conn: Connection, issues: Iterable[Issue]) -> int:
     """Insert the findings not yet recorded; return how many were new."""
     rows = [
-        (i.source, i.ma_ho_so, i.object_key, i.line_no, i.rule, i.severity, i.detail, i.fingerprint())
-        for i in issues
+        (i.source, i.ma_ho_so, i.object_key, i.line_no, i.rule, i.severity, i.detail, i.fingerprint()) for i in issues
     ]
     if not rows:
         return 0

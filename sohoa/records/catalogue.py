@@ -23,7 +23,14 @@ from sohoa.records.model import Severity
 AGENCY_TIERS = frozenset({"TINH", "HUYEN", "XA"})
 AGENCY_COLUMNS = ("MaCoQuan", "TenCoQuan", "Cap", "MaCoQuanCha")
 PROCEDURE_COLUMNS = (
-    "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "ThoiHanGiaiQuyet", "CoPhiLePhi", "CoKetQuaGiay", "ToanTrinh",
+    "MaTTHC",
+    "TenTTHC",
+    "MaLinhVuc",
+    "TenLinhVuc",
+    "ThoiHanGiaiQuyet",
+    "CoPhiLePhi",
+    "CoKetQuaGiay",
+    "ToanTrinh",
 )
 
 
@@ -94,14 +101,22 @@ class _Rows:
             return
         self.columns = {name.strip(): i for i, name in reversed(list(enumerate(header.cells)))}
         if key not in self.columns:
-            self.problem(header.line_no, "catalogue.missing_column", "error",
-                         f"column {key} is missing from the header; nothing was read")
+            self.problem(
+                header.line_no,
+                "catalogue.missing_column",
+                "error",
+                f"column {key} is missing from the header; nothing was read",
+            )
             self.columns = {}
             return
         missing = [name for name in expected if name not in self.columns]
         if missing:
-            self.problem(header.line_no, "catalogue.missing_column", "warning",
-                         f"column(s) missing from the header, read as empty: {', '.join(missing)}")
+            self.problem(
+                header.line_no,
+                "catalogue.missing_column",
+                "warning",
+                f"column(s) missing from the header, read as empty: {', '.join(missing)}",
+            )
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str | None]]]:
         if not self.columns:
@@ -144,33 +159,50 @@ def read_agencies_csv(data: bytes) -> tuple[list[AgencyInfo], list[CatalogueProb
     for line_no, values in rows:
         code = values["MaCoQuan"]
         if code is None or not is_valid_agency_code(code):
-            rows.problem(line_no, "catalogue.bad_row", "error",
-                         "MaCoQuan is missing or not a 13-character code ddd.dd.dd.Ldd; row skipped")
+            rows.problem(
+                line_no,
+                "catalogue.bad_row",
+                "error",
+                "MaCoQuan is missing or not a 13-character code ddd.dd.dd.Ldd; row skipped",
+            )
             continue
         if code in first_line:
-            rows.problem(line_no, "catalogue.duplicate", "warning",
-                         f"agency {code} already on line {first_line[code]}; this row is skipped")
+            rows.problem(
+                line_no,
+                "catalogue.duplicate",
+                "warning",
+                f"agency {code} already on line {first_line[code]}; this row is skipped",
+            )
             continue
         first_line[code] = line_no
         cap = values["Cap"]
         if cap is not None:
             cap = cap.upper()
         if cap is not None and cap not in AGENCY_TIERS:
-            rows.problem(line_no, "catalogue.bad_value", "warning",
-                         f"Cap of agency {code} is not TINH, HUYEN or XA; read as null")
+            rows.problem(
+                line_no,
+                "catalogue.bad_value",
+                "warning",
+                f"Cap of agency {code} is not TINH, HUYEN or XA; read as null",
+            )
             cap = None
         parent = values["MaCoQuanCha"]
         if parent is not None and not is_valid_agency_code(parent):
-            rows.problem(line_no, "catalogue.bad_value", "warning",
-                         f"MaCoQuanCha of agency {code} is not an agency code; read as null")
+            rows.problem(
+                line_no,
+                "catalogue.bad_value",
+                "warning",
+                f"MaCoQuanCha of agency {code} is not an agency code; read as null",
+            )
             parent = None
         if parent is not None:
             parents.append((line_no, parent))
         agencies.append(AgencyInfo(code, values["TenCoQuan"], cap, parent))
     for line_no, parent in parents:
         if parent not in first_line:
-            rows.problem(line_no, "catalogue.unknown_parent", "warning",
-                         f"MaCoQuanCha {parent} is not an agency of this file")
+            rows.problem(
+                line_no, "catalogue.unknown_parent", "warning", f"MaCoQuanCha {parent} is not an agency of this file"
+            )
     return agencies, rows.problems
 
 
@@ -192,13 +224,18 @@ def read_procedures_csv(data: bytes) -> tuple[list[ProcedureInfo], list[Catalogu
     for line_no, values in rows:
         raw_code = values["MaTTHC"]
         if raw_code is None or not is_valid_procedure_code(raw_code):
-            rows.problem(line_no, "catalogue.bad_row", "error",
-                         "MaTTHC is missing or not a procedure code d.dddddd; row skipped")
+            rows.problem(
+                line_no, "catalogue.bad_row", "error", "MaTTHC is missing or not a procedure code d.dddddd; row skipped"
+            )
             continue
         code = national_procedure_code(raw_code)
         if code in first_line:
-            rows.problem(line_no, "catalogue.duplicate", "warning",
-                         f"procedure {code} already on line {first_line[code]}; this row is skipped")
+            rows.problem(
+                line_no,
+                "catalogue.duplicate",
+                "warning",
+                f"procedure {code} already on line {first_line[code]}; this row is skipped",
+            )
             continue
         first_line[code] = line_no
         days_text = values["ThoiHanGiaiQuyet"]
@@ -207,14 +244,25 @@ def read_procedures_csv(data: bytes) -> tuple[list[ProcedureInfo], list[Catalogu
             if days_text.isascii() and days_text.isdigit():
                 days = int(days_text)
             else:
-                rows.problem(line_no, "catalogue.bad_value", "warning",
-                             f"ThoiHanGiaiQuyet of procedure {code} is not a whole number of working days; "
-                             "read as null")
-        flags = [_flag(rows, line_no, code, column, values[column])
-                 for column in ("CoPhiLePhi", "CoKetQuaGiay", "ToanTrinh")]
-        procedures.append(ProcedureInfo(
-            code, values["TenTTHC"], values["MaLinhVuc"], values["TenLinhVuc"], days, *flags,
-        ))
+                rows.problem(
+                    line_no,
+                    "catalogue.bad_value",
+                    "warning",
+                    f"ThoiHanGiaiQuyet of procedure {code} is not a whole number of working days; read as null",
+                )
+        flags = [
+            _flag(rows, line_no, code, column, values[column]) for column in ("CoPhiLePhi", "CoKetQuaGiay", "ToanTrinh")
+        ]
+        procedures.append(
+            ProcedureInfo(
+                code,
+                values["TenTTHC"],
+                values["MaLinhVuc"],
+                values["TenLinhVuc"],
+                days,
+                *flags,
+            )
+        )
     return procedures, rows.problems
 
 

@@ -90,12 +90,15 @@ def _next_row(lines: list[str], i: int, expected: int | None) -> tuple[int, list
             rows = _parse(lines[i:j])
             if len(rows) <= 1 and (j == i + 1 or expected is None or (rows and len(rows[0]) == expected)):
                 return i + 1, rows[0] if rows else [], None, j
-        alone = _parse(lines[i:i + 1])
+        alone = _parse(lines[i : i + 1])
     except csv.Error as exc:
         return i + 1, [], f"CSV row cannot be read ({exc})", j if quotes % 2 == 0 else i + 1
     # Alone, the line reads with the header's cell count and no cell swallowed its line end: the quote was a
     # literal one inside a cell (``5" floppy``). Otherwise a quoted cell opened here and never closed.
-    if len(alone) == 1 and (expected is None or len(alone[0]) == expected) \
-            and not any("\n" in cell or "\r" in cell for cell in alone[0]):
+    if (
+        len(alone) == 1
+        and (expected is None or len(alone[0]) == expected)
+        and not any("\n" in cell or "\r" in cell for cell in alone[0])
+    ):
         return i + 1, alone[0], None, i + 1
     return i + 1, [], "CSV row cannot be read (a quoted cell opened on this line never closes)", i + 1

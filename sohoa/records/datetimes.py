@@ -19,9 +19,7 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # Only the extended ISO form with a time and an offset; datetime.fromisoformat alone would also take
 # week dates, basic formats, date-only and naive values.
-_ISO = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)"
-)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)")
 _COMPACT = re.compile(r"\d{14}")
 # The form nearly every export uses, already in Vietnam time, in years when Vietnam's offset was +07:00 (it has
 # been since 1975; earlier years take the general path, which applies the historical offsets).
@@ -54,8 +52,12 @@ def parse_datetime(value: str) -> datetime:
     if len(text) == 14 and _COMPACT.fullmatch(text):
         try:
             return datetime(
-                int(text[0:4]), int(text[4:6]), int(text[6:8]),
-                int(text[8:10]), int(text[10:12]), int(text[12:14]),
+                int(text[0:4]),
+                int(text[4:6]),
+                int(text[6:8]),
+                int(text[8:10]),
+                int(text[10:12]),
+                int(text[12:14]),
                 tzinfo=VIETNAM,
             )
         except ValueError:

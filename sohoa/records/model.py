@@ -112,5 +112,6 @@ class RecordLine:
     def __repr__(self) -> str:
         # The default repr would print names and ID numbers into any log or traceback that shows a line.
         rules = ", ".join(f.rule for f in self.findings)
-        return (f"RecordLine(line_no={self.line_no}, ma_ho_so={self.ma_ho_so!r}, usable={self.usable}, "
-                f"findings=[{rules}])")
+        return (
+            f"RecordLine(line_no={self.line_no}, ma_ho_so={self.ma_ho_so!r}, usable={self.usable}, findings=[{rules}])"
+        )

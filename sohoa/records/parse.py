@@ -148,10 +148,7 @@ def _decode(text: str) -> tuple[Any, str | None]:
 
 def _decode_line(raw: bytes, text: str) -> tuple[Any, str | None]:
     """:func:`_decode` of a line that is valid UTF-8 (``raw``, and ``text`` decoded from it), faster."""
-    if (
-        _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZERO)
-        and raw.count(b"[") + raw.count(b"{") < _MANY_BRACKETS
-    ):
+    if _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZERO) and raw.count(b"[") + raw.count(b"{") < _MANY_BRACKETS:
         try:
             return orjson.loads(raw), None
         except orjson.JSONDecodeError:
@@ -184,7 +181,8 @@ def _read_jsonl(source: Iterable[bytes], checks: Checks) -> Iterator[RecordLine]
             return
         except (OSError, EOFError, zlib.error):
             yield unreadable_line(
-                line_no + 1, "",
+                line_no + 1,
+                "",
                 f"the gzip stream is corrupt or truncated after line {line_no}; the rest of the batch cannot be read",
                 rule="record.batch_unreadable",
             )
@@ -195,7 +193,7 @@ def _read_jsonl(source: Iterable[bytes], checks: Checks) -> Iterator[RecordLine]
             if raw.endswith(b"\r"):
                 raw = raw[:-1]
         if raw.startswith(_BOM):  # the batch's, or that of an export concatenated onto it
-            raw = raw[len(_BOM):]
+            raw = raw[len(_BOM) :]
         if not raw.strip():
             continue
         try:
@@ -234,8 +232,11 @@ def _read_csv(data: bytes, checks: Checks) -> Iterator[RecordLine]:
         obj, text = _csv_object(names, keys, row.cells)
         extra: tuple[Finding, ...] = ()
         if len(row.cells) != len(names):
-            extra = (Finding("record.bad_csv_row", "warning",
-                             f"the row has {len(row.cells)} cells, the header {len(names)}"),)
+            extra = (
+                Finding(
+                    "record.bad_csv_row", "warning", f"the row has {len(row.cells)} cells, the header {len(names)}"
+                ),
+            )
         extra += duplicates.finding(text.encode("utf-8"), row.line_no)
         yield validate_record(row.line_no, text, obj, checks, extra)
 
@@ -264,6 +265,6 @@ def _csv_object(names: list[str], keys: list[str], cells: list[str]) -> tuple[di
         obj[name] = cell
         parts.append(f"{key}: {_quote(cell)}")
     if len(cells) > len(names):
-        obj["_extra_cells"] = extra = cells[len(names):]
+        obj["_extra_cells"] = extra = cells[len(names) :]
         parts.append(f'"_extra_cells": {json.dumps(extra, ensure_ascii=False)}')
     return obj, "{" + ", ".join(parts) + "}"

@@ -87,8 +87,35 @@ class Checks:
 def unreadable_line(line_no: int, raw_text: str, detail: str, rule: str = "record.invalid_json") -> RecordLine:
     """A line that is not a JSON object: stored with its reason, takes no part in the KPIs."""
     return RecordLine(
-        line_no, raw_text, None, None, None, None, None, None, None, None, None, None, None, None, None, None,
-        None, None, None, None, None, None, None, (), (), (), (), (Finding(rule, "error", detail),), False,
+        line_no,
+        raw_text,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        (),
+        (),
+        (),
+        (),
+        (Finding(rule, "error", detail),),
+        False,
     )
 
 
@@ -174,8 +201,11 @@ class _Reader:
             if required:
                 self.add("record.missing_field", "error", f"{name} is missing")
             return None
-        self.add("record.bad_value", "error" if required else "warning",
-                 f"{where}{name} is {_kind(value)}, not a text; read as null")
+        self.add(
+            "record.bad_value",
+            "error" if required else "warning",
+            f"{where}{name} is {_kind(value)}, not a text; read as null",
+        )
         return None
 
     def choice(
@@ -278,8 +308,11 @@ def validate_record(
     thanh_toan_truc_tuyen = r.choice(obj, "DuocThanhToanTrucTuyen", _ONLINE_PAYMENT)
     hinh_thuc = r.text(obj, "HinhThucThanhToan")
     if hinh_thuc is not None and hinh_thuc not in PAYMENT_METHODS:
-        r.add("record.bad_value", "warning",
-              "HinhThucThanhToan is not one of TIEN_MAT, QR, POS, CHUYEN_KHOAN, TRUC_TUYEN; kept as received")
+        r.add(
+            "record.bad_value",
+            "warning",
+            "HinhThucThanhToan is not one of TIEN_MAT, QR, POS, CHUYEN_KHOAN, TRUC_TUYEN; kept as received",
+        )
     danh_gia = r.choice(obj, "DanhGiaHaiLong", _RATINGS)
     cap_nhat_luc = r.moment(obj, "CapNhatLuc", required=True)
     bo_sung = _supplements(r, obj)
@@ -293,9 +326,11 @@ def validate_record(
     if ma_tthc is not None:
         ma_tthc_quoc_gia = national_procedure_code(ma_tthc)
         if not is_valid_procedure_code(ma_tthc):
-            r.add("record.bad_procedure_code", "warning",
-                  "MaTTHC is not d.dddddd (optionally followed by the agency code); counted under its first "
-                  "8 characters")
+            r.add(
+                "record.bad_procedure_code",
+                "warning",
+                "MaTTHC is not d.dddddd (optionally followed by the agency code); counted under its first 8 characters",
+            )
     if ma_co_quan is not None and not is_valid_agency_code(ma_co_quan):
         r.add("record.bad_agency_code", "warning", "MaCoQuan is not a 13-character code ddd.dd.dd.Ldd")
     if so_giay_to is not None:
@@ -310,11 +345,15 @@ def validate_record(
             r.add("record.return_before_receipt", "error", "NgayTra is before NgayTiepNhan")
     if ngay_ket_thuc is None and ngay_tra is None:
         if trang_thai in (9, 10):
-            r.add("record.missing_finish_time", "warning",
-                  f"status {trang_thai} with neither NgayKetThucXuLy nor NgayTra")
+            r.add(
+                "record.missing_finish_time", "warning", f"status {trang_thai} with neither NgayKetThucXuLy nor NgayTra"
+            )
         elif trang_thai in (7, 8):
-            r.add("record.missing_stop_time", "warning",
-                  f"status {trang_thai} with neither NgayKetThucXuLy nor NgayTra; the KPIs use CapNhatLuc")
+            r.add(
+                "record.missing_stop_time",
+                "warning",
+                f"status {trang_thai} with neither NgayKetThucXuLy nor NgayTra; the KPIs use CapNhatLuc",
+            )
     catalogue = checks.catalogue
     if catalogue is not None:
         # A code is named in the detail only when it has the code's shape: a malformed one could be anything.
@@ -386,15 +425,21 @@ def _status(r: _Reader, obj: dict[str, Any]) -> int | None:
 def _check_dossier_code(r: _Reader, ma_ho_so: str, ngay_tiep_nhan: datetime | None) -> None:
     code_date = dossier_code_date(ma_ho_so)
     if code_date is None:
-        r.add("record.bad_dossier_code", "error",
-              "MaHoSo is not <agency code ddd.dd.dd.Ldd>-<YYMMDD>-<NNNN> with a real date")
+        r.add(
+            "record.bad_dossier_code",
+            "error",
+            "MaHoSo is not <agency code ddd.dd.dd.Ldd>-<YYMMDD>-<NNNN> with a real date",
+        )
         return
     if ngay_tiep_nhan is not None:
         received = ngay_tiep_nhan.date()  # parse_datetime returns Vietnam time
         if received != code_date:
-            r.add("record.dossier_code_date_mismatch", "warning",
-                  f"MaHoSo carries the date {code_date.isoformat()}, NgayTiepNhan is {received.isoformat()} "
-                  "(Vietnam time)")
+            r.add(
+                "record.dossier_code_date_mismatch",
+                "warning",
+                f"MaHoSo carries the date {code_date.isoformat()}, NgayTiepNhan is {received.isoformat()} "
+                "(Vietnam time)",
+            )
 
 
 def _check_identity(r: _Reader, number: str, applicant: int | None, on: date | None, today: date) -> None:
@@ -430,8 +475,9 @@ def _supplements(r: _Reader, obj: dict[str, Any]) -> tuple[SupplementRequest, ..
             continue
         back = r.moment(entry, "NgayTiepNhanBoSung", required=False, where=where)
         if back is not None and back < asked:
-            r.add("record.supplement_answer_before_request", "warning",
-                  f"{where}NgayTiepNhanBoSung is before NgayBoSung")
+            r.add(
+                "record.supplement_answer_before_request", "warning", f"{where}NgayTiepNhanBoSung is before NgayBoSung"
+            )
         out.append(SupplementRequest(asked, back))
     return tuple(out)
 
@@ -462,23 +508,37 @@ def _documents(r: _Reader, obj: dict[str, Any]) -> tuple[SubmittedDocument, ...]
         code, name, path = get("MaThanhPhanHoSo"), get("TenTepDinhKem"), get("DuongDanTaiTepTin")
         scanned, reused, from_store = get("DuocSoHoa"), get("DuocTaiSuDung"), get("DuocLayTuKhoDMQG")
         if (
-            (code is None or type(code) is str) and (name is None or type(name) is str)
+            (code is None or type(code) is str)
+            and (name is None or type(name) is str)
             and (path is None or type(path) is str)
-            and type(scanned) is int and type(reused) is int and type(from_store) is int
-            and scanned in _FLAGS and reused in _FLAGS and from_store in _FLAGS
+            and type(scanned) is int
+            and type(reused) is int
+            and type(from_store) is int
+            and scanned in _FLAGS
+            and reused in _FLAGS
+            and from_store in _FLAGS
         ):
-            out.append(SubmittedDocument(
-                _stripped(code), _stripped(name), _stripped(path), scanned, reused, from_store,
-            ))
+            out.append(
+                SubmittedDocument(
+                    _stripped(code),
+                    _stripped(name),
+                    _stripped(path),
+                    scanned,
+                    reused,
+                    from_store,
+                )
+            )
             continue
-        out.append(SubmittedDocument(
-            r.text(entry, "MaThanhPhanHoSo", where=where),
-            r.text(entry, "TenTepDinhKem", where=where),
-            r.text(entry, "DuongDanTaiTepTin", where=where),
-            r.choice(entry, "DuocSoHoa", _FLAGS, where=where),
-            r.choice(entry, "DuocTaiSuDung", _FLAGS, where=where),
-            r.choice(entry, "DuocLayTuKhoDMQG", _FLAGS, where=where),
-        ))
+        out.append(
+            SubmittedDocument(
+                r.text(entry, "MaThanhPhanHoSo", where=where),
+                r.text(entry, "TenTepDinhKem", where=where),
+                r.text(entry, "DuongDanTaiTepTin", where=where),
+                r.choice(entry, "DuocSoHoa", _FLAGS, where=where),
+                r.choice(entry, "DuocTaiSuDung", _FLAGS, where=where),
+                r.choice(entry, "DuocLayTuKhoDMQG", _FLAGS, where=where),
+            )
+        )
     return tuple(out)
 
 
@@ -487,16 +547,20 @@ def _results(r: _Reader, obj: dict[str, Any]) -> tuple[ResultDocument, ...]:
     for where, entry in r.objects(obj, "DanhSachGiayToKetQua"):
         get = entry.get
         name, code, path = get("TenGiayTo"), get("MaGiayToKetQua"), get("DuongDanTepTinKetQua")
-        if (name is None or type(name) is str) and (code is None or type(code) is str) and (
-            path is None or type(path) is str
+        if (
+            (name is None or type(name) is str)
+            and (code is None or type(code) is str)
+            and (path is None or type(path) is str)
         ):
             out.append(ResultDocument(_stripped(name), _stripped(code), _stripped(path)))
             continue
-        out.append(ResultDocument(
-            r.text(entry, "TenGiayTo", where=where),
-            r.text(entry, "MaGiayToKetQua", where=where),
-            r.text(entry, "DuongDanTepTinKetQua", where=where),
-        ))
+        out.append(
+            ResultDocument(
+                r.text(entry, "TenGiayTo", where=where),
+                r.text(entry, "MaGiayToKetQua", where=where),
+                r.text(entry, "DuongDanTepTinKetQua", where=where),
+            )
+        )
     return tuple(out)
 
 

@@ -11,27 +11,44 @@ from rich.table import Table
 from sohoa.config import Settings
 from sohoa.db.connection import connect
 
-STATUS_NAMES = {1: "mới", 2: "đã tiếp nhận", 3: "không tiếp nhận", 4: "đang xử lý", 5: "yêu cầu bổ sung",
-                6: "yêu cầu thực hiện nghĩa vụ tài chính", 7: "công dân rút hồ sơ", 8: "dừng xử lý",
-                9: "đã xử lý xong", 10: "đã trả kết quả"}
+STATUS_NAMES = {
+    1: "mới",
+    2: "đã tiếp nhận",
+    3: "không tiếp nhận",
+    4: "đang xử lý",
+    5: "yêu cầu bổ sung",
+    6: "yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "công dân rút hồ sơ",
+    8: "dừng xử lý",
+    9: "đã xử lý xong",
+    10: "đã trả kết quả",
+}
 
 
 def print_dossier(console: Console, settings: Settings, ma_ho_so: str) -> bool:
     """Print what sohoa knows; False when it knows nothing at all."""
     with connect(settings) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT ma_tthc, ma_co_quan, trang_thai, kenh_thuc_hien, ngay_tiep_nhan, ngay_hen_tra,
+        cur.execute(
+            """SELECT ma_tthc, ma_co_quan, trang_thai, kenh_thuc_hien, ngay_tiep_nhan, ngay_hen_tra,
                               ngay_ket_thuc_xu_ly, ngay_tra, cap_nhat_luc, so_thanh_phan_so_hoa,
                               co_ket_qua_dien_tu, da_so_hoa
-                         FROM publish.ho_so WHERE ma_ho_so = %s""", (ma_ho_so,))
+                         FROM publish.ho_so WHERE ma_ho_so = %s""",
+            (ma_ho_so,),
+        )
         record = cur.fetchone()
         cur.execute("SELECT count(*) FROM sohoa.record_version WHERE ma_ho_so = %s", (ma_ho_so,))
         versions = cur.fetchone()[0]  # type: ignore[index]
-        cur.execute("""SELECT loai, ten_giay_to, sha256, mime_type, so_trang, dpi_toi_thieu, do_tin_cay_ocr,
+        cur.execute(
+            """SELECT loai, ten_giay_to, sha256, mime_type, so_trang, dpi_toi_thieu, do_tin_cay_ocr,
                               searchable_pdf_uri FROM publish.giay_to WHERE ma_ho_so = %s ORDER BY so_hoa_luc""",
-                    (ma_ho_so,))
+            (ma_ho_so,),
+        )
         documents = cur.fetchall()
-        cur.execute("""SELECT severity, rule, line_no, detail, resolved_at IS NOT NULL FROM quality.issues
-                        WHERE ma_ho_so = %s ORDER BY detected_at""", (ma_ho_so,))
+        cur.execute(
+            """SELECT severity, rule, line_no, detail, resolved_at IS NOT NULL FROM quality.issues
+                        WHERE ma_ho_so = %s ORDER BY detected_at""",
+            (ma_ho_so,),
+        )
         issues = cur.fetchall()
     if record is None and not versions and not documents and not issues:
         return False
@@ -50,8 +67,15 @@ def print_dossier(console: Console, settings: Settings, ma_ho_so: str) -> bool:
         for column in ("type", "name", "sha256", "mime", "pages", "min dpi", "OCR conf."):
             table.add_column(column)
         for loai, ten, sha, mime, pages, dpi, conf, _ in documents:
-            table.add_row(loai, ten, sha[:12], mime, str(pages or ""), str(dpi or ""),
-                          f"{conf:.1f}" if conf is not None else "pending")
+            table.add_row(
+                loai,
+                ten,
+                sha[:12],
+                mime,
+                str(pages or ""),
+                str(dpi or ""),
+                f"{conf:.1f}" if conf is not None else "pending",
+            )
         console.print(table)
     if issues:
         table = Table(title="quality findings", title_justify="left")

@@ -31,33 +31,44 @@ class Summary:
 def collect(conn: Connection) -> Summary:
     s = Summary()
     with conn.cursor() as cur:
-        cur.execute("SELECT count(*), coalesce(sum(line_count), 0), coalesce(sum(unusable_count), 0) "
-                    "FROM sohoa.record_batch")
+        cur.execute(
+            "SELECT count(*), coalesce(sum(line_count), 0), coalesce(sum(unusable_count), 0) FROM sohoa.record_batch"
+        )
         s.batches, s.record_lines, s.unusable_lines = cur.fetchone()  # type: ignore[misc]
         cur.execute("SELECT count(*) FROM publish.ho_so")
         s.dossiers = cur.fetchone()[0]  # type: ignore[index]
         cur.execute("SELECT count(*) FROM publish.giay_to")
         s.documents = cur.fetchone()[0]  # type: ignore[index]
-        cur.execute("SELECT count(*) FILTER (WHERE status = 'duplicate'), count(*) FILTER (WHERE status = "
-                    "'quarantined') FROM sohoa.landing_object")
+        cur.execute(
+            "SELECT count(*) FILTER (WHERE status = 'duplicate'), count(*) FILTER (WHERE status = "
+            "'quarantined') FROM sohoa.landing_object"
+        )
         s.duplicates, s.quarantined = cur.fetchone()  # type: ignore[misc]
-        cur.execute("SELECT count(*), coalesce(sum(page_count), 0), avg(mean_confidence) FROM sohoa.ocr_result "
-                    "WHERE status = 'done'")
+        cur.execute(
+            "SELECT count(*), coalesce(sum(page_count), 0), avg(mean_confidence) FROM sohoa.ocr_result "
+            "WHERE status = 'done'"
+        )
         n, pages, conf = cur.fetchone()  # type: ignore[misc]
         s.originals_ocr, s.pages_ocr = n, pages
         s.mean_confidence = float(conf) if conf is not None else None
-        cur.execute("SELECT coalesce(linked_by, 'waiting'), count(*) FROM sohoa.document "
-                    "WHERE landing_key LIKE 'inbox/%%' GROUP BY 1")
+        cur.execute(
+            "SELECT coalesce(linked_by, 'waiting'), count(*) FROM sohoa.document "
+            "WHERE landing_key LIKE 'inbox/%%' GROUP BY 1"
+        )
         s.inbox_by_link = {k: n for k, n in cur.fetchall()}
         cur.execute("SELECT to_regclass('kpi.build_log') IS NOT NULL")
         if cur.fetchone()[0]:  # type: ignore[index]
-            cur.execute("SELECT kind, den_ngay::text, coalesce(daily_rows, 0), coalesce(indicator_rows, 0) "
-                        "FROM kpi.build_log WHERE status = 'ok' ORDER BY id DESC LIMIT 1")
+            cur.execute(
+                "SELECT kind, den_ngay::text, coalesce(daily_rows, 0), coalesce(indicator_rows, 0) "
+                "FROM kpi.build_log WHERE status = 'ok' ORDER BY id DESC LIMIT 1"
+            )
             row = cur.fetchone()
             s.kpi_build = (row[0], row[1], row[2], row[3]) if row else None
-        cur.execute("SELECT rule, severity, count(*) FROM quality.issues WHERE resolved_at IS NULL "
-                    "GROUP BY rule, severity ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
-                    "ELSE 2 END, rule")
+        cur.execute(
+            "SELECT rule, severity, count(*) FROM quality.issues WHERE resolved_at IS NULL "
+            "GROUP BY rule, severity ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
+            "ELSE 2 END, rule"
+        )
         s.issues_by_rule = [(r, sev, c) for r, sev, c in cur.fetchall()]
     return s
 
@@ -69,14 +80,18 @@ def print_summary(console: Console, settings: Settings) -> Summary:
     console.print("[bold]sohoa summary[/bold] (everything in the database so far)")
     console.print(f"  record batches        {s.batches} ({s.record_lines} lines, {s.unusable_lines} not usable)")
     console.print(f"  dossiers              {s.dossiers}  (publish.ho_so)")
-    console.print(f"  documents stored      {s.documents}  (publish.giay_to; {s.duplicates} duplicate upload(s), "
-                  f"{s.quarantined} quarantined)")
+    console.print(
+        f"  documents stored      {s.documents}  (publish.giay_to; {s.duplicates} duplicate upload(s), "
+        f"{s.quarantined} quarantined)"
+    )
     conf = f", mean word confidence {s.mean_confidence:.1f}" if s.mean_confidence is not None else ""
     console.print(f"  OCR                   {s.originals_ocr} file(s), {s.pages_ocr} page(s){conf}")
     if s.inbox_by_link:
         i = s.inbox_by_link
-        console.print(f"  inbox scans           {i.get('barcode', 0)} linked by QR/barcode, {i.get('ocr_text', 0)} by "
-                      f"the printed code, {i.get('person', 0)} by a person, {i.get('waiting', 0)} waiting for a person")
+        console.print(
+            f"  inbox scans           {i.get('barcode', 0)} linked by QR/barcode, {i.get('ocr_text', 0)} by "
+            f"the printed code, {i.get('person', 0)} by a person, {i.get('waiting', 0)} waiting for a person"
+        )
     if s.issues_by_rule:
         table = Table(title="open quality issues (quality.issues)", title_justify="left")
         table.add_column("rule")
@@ -87,15 +102,19 @@ def print_summary(console: Console, settings: Settings) -> Summary:
         console.print(table)
     if s.kpi_build is not None:
         kind, until, daily, indicators = s.kpi_build
-        console.print(f"  KPI                   last build: {kind} up to {until} ({daily} daily rows, "
-                      f"{indicators} indicator rows in kpi.indicator)")
+        console.print(
+            f"  KPI                   last build: {kind} up to {until} ({daily} daily rows, "
+            f"{indicators} indicator rows in kpi.indicator)"
+        )
     snapshot = _latest_snapshot(settings)
     if snapshot is not None:
         console.print(f"  published             snapshot {snapshot} in s3://{settings.bucket_published}/1co/")
     console.print("[bold]where to look[/bold]")
     console.print(f"  Airflow     {settings.airflow_base_url()}  (sohoa services status --json for the sign-in)")
-    console.print(f"  S3          {settings.s3_url()}  buckets {settings.bucket_landing}, {settings.bucket_raw}, "
-                  f"{settings.bucket_derived}, {settings.bucket_quarantine}")
+    console.print(
+        f"  S3          {settings.s3_url()}  buckets {settings.bucket_landing}, {settings.bucket_raw}, "
+        f"{settings.bucket_derived}, {settings.bucket_quarantine}"
+    )
     console.print("  PostgreSQL  views publish.ho_so, publish.giay_to, quality.issues, kpi.indicator")
     from sohoa.services.portal import url as portal_url
 

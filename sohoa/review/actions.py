@@ -25,10 +25,21 @@ from sohoa.extract.store import effective_fields, publish_fields
 from sohoa.records.codes import is_valid_dossier_code
 from sohoa.review.state import REVIEW_RULES, refresh_review_state
 
-CORRECTABLE_FIELDS = frozenset({
-    "ma_ho_so", "so_cccd", "ma_so_thue", "chu_ho_so", "so_ky_hieu", "ngay_van_ban", "ngay_sinh",
-    "ngay_tiep_nhan", "ngay_hen_tra", "ngay_hieu_luc", "ma_giay_to_ket_qua",
-})
+CORRECTABLE_FIELDS = frozenset(
+    {
+        "ma_ho_so",
+        "so_cccd",
+        "ma_so_thue",
+        "chu_ho_so",
+        "so_ky_hieu",
+        "ngay_van_ban",
+        "ngay_sinh",
+        "ngay_tiep_nhan",
+        "ngay_hen_tra",
+        "ngay_hieu_luc",
+        "ma_giay_to_ket_qua",
+    }
+)
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -60,11 +71,21 @@ def _require_actor(actor: str) -> str:
     return actor
 
 
-def _log(conn: Connection, action: str, actor: str, *, document_id: int | None = None,
-         issue_id: int | None = None, detail: str = "") -> None:
+def _log(
+    conn: Connection,
+    action: str,
+    actor: str,
+    *,
+    document_id: int | None = None,
+    issue_id: int | None = None,
+    detail: str = "",
+) -> None:
     with conn.cursor() as cur:
-        cur.execute("""INSERT INTO sohoa.review_action (document_id, issue_id, action, actor, detail)
-                       VALUES (%s, %s, %s, %s, %s)""", (document_id, issue_id, action, actor, detail))
+        cur.execute(
+            """INSERT INTO sohoa.review_action (document_id, issue_id, action, actor, detail)
+                       VALUES (%s, %s, %s, %s, %s)""",
+            (document_id, issue_id, action, actor, detail),
+        )
 
 
 def sync_review_states(conn: Connection) -> int:
@@ -83,8 +104,9 @@ def sync_review_states(conn: Connection) -> int:
     return sum(1 for i in ids if refresh_review_state(conn, i) == "needs_review")
 
 
-def review_queue(conn: Connection, *, limit: int = 100, offset: int = 0, ma_ho_so: str | None = None) -> \
-        list[QueueItem]:
+def review_queue(
+    conn: Connection, *, limit: int = 100, offset: int = 0, ma_ho_so: str | None = None
+) -> list[QueueItem]:
     """Documents that need review, oldest flag first (optionally of one dossier)."""
     with conn.cursor() as cur:
         cur.execute(
@@ -99,9 +121,20 @@ def review_queue(conn: Connection, *, limit: int = 100, offset: int = 0, ma_ho_s
                 ORDER BY r.flagged_at, d.id LIMIT %s OFFSET %s""",
             (ma_ho_so, ma_ho_so, limit, offset),
         )
-        return [QueueItem(r[0], r[1], r[2], r[3], r[4], tuple(r[5]), r[6],
-                          None if r[7] is None else float(r[7]), r[8] if r[1] is None else None)
-                for r in cur.fetchall()]
+        return [
+            QueueItem(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                tuple(r[5]),
+                r[6],
+                None if r[7] is None else float(r[7]),
+                r[8] if r[1] is None else None,
+            )
+            for r in cur.fetchall()
+        ]
 
 
 def document_fields(conn: Connection, document_id: int) -> dict[str, dict[str, Any]]:
@@ -110,14 +143,31 @@ def document_fields(conn: Connection, document_id: int) -> dict[str, dict[str, A
     doc = document_by_id(conn, document_id)
     if doc is None:
         raise ReviewError(f"no document {document_id}")
-    return {name: {"value": f.value, "source": f.source, "confidence": f.confidence, "page": f.page,
-                   "line": f.line, "start": f.start, "end": f.end, "corrected_at": f.corrected_at,
-                   "personal": name in PERSONAL_FIELDS}
-            for name, f in sorted(effective_fields(conn, doc.sha256).items())}
+    return {
+        name: {
+            "value": f.value,
+            "source": f.source,
+            "confidence": f.confidence,
+            "page": f.page,
+            "line": f.line,
+            "start": f.start,
+            "end": f.end,
+            "corrected_at": f.corrected_at,
+            "personal": name in PERSONAL_FIELDS,
+        }
+        for name, f in sorted(effective_fields(conn, doc.sha256).items())
+    }
 
 
-def correct_field(conn: Connection, settings: Settings, document_id: int, name: str, value: str | None,
-                  actor: str, note: str | None = None) -> None:
+def correct_field(
+    conn: Connection,
+    settings: Settings,
+    document_id: int,
+    name: str,
+    value: str | None,
+    actor: str,
+    note: str | None = None,
+) -> None:
     """Store a person's value for a field of a document; it wins over the machine's from now on.
 
     Args:
@@ -133,8 +183,11 @@ def correct_field(conn: Connection, settings: Settings, document_id: int, name: 
     if value is not None:
         value = _checked_value(name, value)
     with conn.cursor() as cur:
-        cur.execute("""INSERT INTO sohoa.field_correction (sha256, document_id, name, value, corrected_by, note)
-                       VALUES (%s, %s, %s, %s, %s, %s)""", (doc.sha256, doc.id, name, value, actor, note))
+        cur.execute(
+            """INSERT INTO sohoa.field_correction (sha256, document_id, name, value, corrected_by, note)
+                       VALUES (%s, %s, %s, %s, %s, %s)""",
+            (doc.sha256, doc.id, name, value, actor, note),
+        )
     _log(conn, "correct_field", actor, document_id=doc.id, detail=f"field {name} corrected")
     publish_fields(conn, doc.sha256, settings.secret_pseudonym_key())
     with conn.cursor() as cur:
@@ -168,19 +221,23 @@ def resolve_issue(conn: Connection, issue_id: int, actor: str, note: str = "") -
     """Close a finding by a person's decision (e.g. "the mismatch is right: it is the proxy's ID")."""
     actor = _require_actor(actor)
     with conn.cursor() as cur:
-        cur.execute("UPDATE sohoa.issue SET resolved_at = now() WHERE id = %s AND resolved_at IS NULL "
-                    "RETURNING object_key, ma_ho_so", (issue_id,))
+        cur.execute(
+            "UPDATE sohoa.issue SET resolved_at = now() WHERE id = %s AND resolved_at IS NULL "
+            "RETURNING object_key, ma_ho_so",
+            (issue_id,),
+        )
         row = cur.fetchone()
         if row is None:
             cur.execute("SELECT 1 FROM sohoa.issue WHERE id = %s", (issue_id,))
             if cur.fetchone() is None:
                 raise ReviewError(f"no finding {issue_id}")
             return  # already closed: nothing to do, nothing to log
-        cur.execute("SELECT id FROM sohoa.document WHERE landing_key = %s AND ma_ho_so IS NOT DISTINCT FROM %s",
-                    (row[0], row[1]))
+        cur.execute(
+            "SELECT id FROM sohoa.document WHERE landing_key = %s AND ma_ho_so IS NOT DISTINCT FROM %s",
+            (row[0], row[1]),
+        )
         docs = [r[0] for r in cur.fetchall()]
-    _log(conn, "resolve_issue", actor, document_id=docs[0] if docs else None, issue_id=issue_id,
-         detail=note[:500])
+    _log(conn, "resolve_issue", actor, document_id=docs[0] if docs else None, issue_id=issue_id, detail=note[:500])
     for d in docs:
         refresh_review_state(conn, d)
 
@@ -199,19 +256,30 @@ def assign_document(conn: Connection, settings: Settings, document_id: int, ma_h
         cur.execute("SELECT 1 FROM sohoa.dossier WHERE ma_ho_so = %s", (ma_ho_so,))
         if cur.fetchone() is None:
             raise ReviewError(f"no dossier {ma_ho_so} is known")
-        cur.execute("SELECT id FROM sohoa.document WHERE ma_ho_so = %s AND sha256 = %s AND id <> %s",
-                    (ma_ho_so, doc.sha256, doc.id))
+        cur.execute(
+            "SELECT id FROM sohoa.document WHERE ma_ho_so = %s AND sha256 = %s AND id <> %s",
+            (ma_ho_so, doc.sha256, doc.id),
+        )
         existing = cur.fetchone()
         if existing is not None:
             raise ReviewError(f"dossier {ma_ho_so} already holds these bytes as document {existing[0]}")
         # linked_by/linked_at (0007_intake) say a person filed it, as sohoa.intake.inbox does for the machine.
-        cur.execute("UPDATE sohoa.document SET ma_ho_so = %s, linked_by = 'person', linked_at = now() WHERE id = %s",
-                    (ma_ho_so, doc.id))
-        cur.execute("""UPDATE sohoa.issue SET resolved_at = now()
+        cur.execute(
+            "UPDATE sohoa.document SET ma_ho_so = %s, linked_by = 'person', linked_at = now() WHERE id = %s",
+            (ma_ho_so, doc.id),
+        )
+        cur.execute(
+            """UPDATE sohoa.issue SET resolved_at = now()
                         WHERE rule = 'document.unassigned' AND object_key = %s AND resolved_at IS NULL""",
-                    (doc.landing_key,))
-    _log(conn, "assign_dossier", actor, document_id=doc.id,
-         detail=f"filed under {ma_ho_so} (was {doc.ma_ho_so or 'unassigned'})")
+            (doc.landing_key,),
+        )
+    _log(
+        conn,
+        "assign_dossier",
+        actor,
+        document_id=doc.id,
+        detail=f"filed under {ma_ho_so} (was {doc.ma_ho_so or 'unassigned'})",
+    )
     moved = document_by_id(conn, doc.id)
     assert moved is not None
     refresh_cross_checks(conn, moved)
@@ -222,9 +290,11 @@ def mark_reviewed(conn: Connection, document_id: int, actor: str) -> None:
     """A person has looked at the document: it leaves the queue (it comes back only with a new finding)."""
     actor = _require_actor(actor)
     with conn.cursor() as cur:
-        cur.execute("""INSERT INTO sohoa.document_review (document_id, state, reviewed_by, reviewed_at)
+        cur.execute(
+            """INSERT INTO sohoa.document_review (document_id, state, reviewed_by, reviewed_at)
                        VALUES (%s, 'reviewed', %s, now())
                        ON CONFLICT (document_id) DO UPDATE
                           SET state = 'reviewed', reviewed_by = EXCLUDED.reviewed_by, reviewed_at = now()""",
-                    (document_id, actor))
+            (document_id, actor),
+        )
     _log(conn, "mark_reviewed", actor, document_id=document_id)

@@ -45,9 +45,12 @@ def refresh_review_state(conn: Connection, document_id: int) -> str | None:
     state = _refresh_state(conn, document_id)
     if state is not None:
         with conn.cursor() as cur:
-            cur.execute("""UPDATE sohoa.document_review SET ma_co_quan = sohoa.document_agency(document_id)
+            cur.execute(
+                """UPDATE sohoa.document_review SET ma_co_quan = sohoa.document_agency(document_id)
                             WHERE document_id = %s
-                              AND ma_co_quan IS DISTINCT FROM sohoa.document_agency(document_id)""", (document_id,))
+                              AND ma_co_quan IS DISTINCT FROM sohoa.document_agency(document_id)""",
+                (document_id,),
+            )
     return state
 
 
@@ -59,23 +62,32 @@ def _refresh_state(conn: Connection, document_id: int) -> str | None:
         if row is None:
             if not reasons:
                 return None
-            cur.execute("INSERT INTO sohoa.document_review (document_id, state, reasons) VALUES (%s, %s, %s)",
-                        (document_id, "needs_review", reasons))
+            cur.execute(
+                "INSERT INTO sohoa.document_review (document_id, state, reasons) VALUES (%s, %s, %s)",
+                (document_id, "needs_review", reasons),
+            )
             return "needs_review"
         state, previous = row[0], list(row[1])
         if state == "needs_review" and not reasons:
             state = "cleared"
-            cur.execute("UPDATE sohoa.document_review SET state = 'cleared', reasons = '{}' WHERE document_id = %s",
-                        (document_id,))
+            cur.execute(
+                "UPDATE sohoa.document_review SET state = 'cleared', reasons = '{}' WHERE document_id = %s",
+                (document_id,),
+            )
         elif state == "cleared" and reasons:
             state = "needs_review"
-            cur.execute("""UPDATE sohoa.document_review SET state = 'needs_review', reasons = %s, flagged_at = now()
-                            WHERE document_id = %s""", (reasons, document_id))
+            cur.execute(
+                """UPDATE sohoa.document_review SET state = 'needs_review', reasons = %s, flagged_at = now()
+                            WHERE document_id = %s""",
+                (reasons, document_id),
+            )
         elif state == "reviewed" and set(reasons) - set(previous):
             state = "needs_review"
-            cur.execute("""UPDATE sohoa.document_review SET state = 'needs_review', reasons = %s, flagged_at = now(),
+            cur.execute(
+                """UPDATE sohoa.document_review SET state = 'needs_review', reasons = %s, flagged_at = now(),
                                   reviewed_by = NULL, reviewed_at = NULL WHERE document_id = %s""",
-                        (reasons, document_id))
+                (reasons, document_id),
+            )
         elif state == "needs_review" and reasons != previous:
             cur.execute("UPDATE sohoa.document_review SET reasons = %s WHERE document_id = %s", (reasons, document_id))
         return str(state)

@@ -38,23 +38,100 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 ScanFormat = Literal["pdf", "tiff", "jpeg", "png"]
 
-_FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ",
-           "Ngô", "Dương", "Lý")
-_MIDDLE = ("Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quốc", "Thu", "Hoàng", "Gia", "Xuân", "Thị Mỹ",
-           "Văn Hoài")
-_GIVEN = ("An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hòa", "Hùng", "Hương", "Khánh", "Lan",
-          "Linh", "Long", "Mai", "Nam", "Nga", "Phong", "Phúc", "Quang", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn",
-          "Việt", "Yến", "Đạt", "Nhung")
+_FAMILY = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+)
+_MIDDLE = (
+    "Văn",
+    "Thị",
+    "Hữu",
+    "Đức",
+    "Minh",
+    "Thanh",
+    "Ngọc",
+    "Quốc",
+    "Thu",
+    "Hoàng",
+    "Gia",
+    "Xuân",
+    "Thị Mỹ",
+    "Văn Hoài",
+)
+_GIVEN = (
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hòa",
+    "Hùng",
+    "Hương",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Nam",
+    "Nga",
+    "Phong",
+    "Phúc",
+    "Quang",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Việt",
+    "Yến",
+    "Đạt",
+    "Nhung",
+)
 
 # (place name printed in dates, province name in capitals, province code of agency codes, CCCD birth code,
 #  wards and streets used for addresses)
 _PROVINCES = (
-    ("Đồng Nai", "ĐỒNG NAI", "H19", "075", ("Phường Tân Phong", "Phường Trảng Dài", "Xã Long Hưng"),
-     ("Đường Đồng Khởi", "Đường Phạm Văn Thuận", "Đường Võ Thị Sáu")),
-    ("Huế", "THỪA THIÊN HUẾ", "H57", "046", ("Phường Phú Hội", "Phường Vĩnh Ninh", "Phường An Cựu"),
-     ("Đường Lê Lợi", "Đường Hùng Vương", "Đường Nguyễn Huệ")),
-    ("Lạng Sơn", "LẠNG SƠN", "H37", "020", ("Phường Chi Lăng", "Phường Hoàng Văn Thụ", "Phường Tam Thanh"),
-     ("Đường Trần Đăng Ninh", "Đường Bà Triệu", "Đường Lê Lai")),
+    (
+        "Đồng Nai",
+        "ĐỒNG NAI",
+        "H19",
+        "075",
+        ("Phường Tân Phong", "Phường Trảng Dài", "Xã Long Hưng"),
+        ("Đường Đồng Khởi", "Đường Phạm Văn Thuận", "Đường Võ Thị Sáu"),
+    ),
+    (
+        "Huế",
+        "THỪA THIÊN HUẾ",
+        "H57",
+        "046",
+        ("Phường Phú Hội", "Phường Vĩnh Ninh", "Phường An Cựu"),
+        ("Đường Lê Lợi", "Đường Hùng Vương", "Đường Nguyễn Huệ"),
+    ),
+    (
+        "Lạng Sơn",
+        "LẠNG SƠN",
+        "H37",
+        "020",
+        ("Phường Chi Lăng", "Phường Hoàng Văn Thụ", "Phường Tam Thanh"),
+        ("Đường Trần Đăng Ninh", "Đường Bà Triệu", "Đường Lê Lai"),
+    ),
 )
 
 # (agency name in capitals, as written in running text, second group of the agency code, short form used in
@@ -125,8 +202,7 @@ class DocFields:
         century_sex = (0 if birth.year < 2000 else 2) + (1 if female else 0)
         cccd = f"{birth_code}{century_sex}{birth.year % 100:02d}{rng.randrange(10**6):06d}"
         ma_ho_so = f"000.00.{group}.{h_code}-{received:%y%m%d}-{rng.randrange(1, 200):04d}"
-        address = (f"Số {rng.randrange(1, 300)}, {rng.choice(streets)}, {rng.choice(wards)}, "
-                   f"{_place_phrase(place)}")
+        address = f"Số {rng.randrange(1, 300)}, {rng.choice(streets)}, {rng.choice(wards)}, {_place_phrase(place)}"
         components = tuple(rng.sample(_COMPONENTS, rng.randrange(3, 5)))
         return cls(
             ma_ho_so=ma_ho_so,
@@ -198,8 +274,15 @@ class _Block:
     x1_mm: float
     lines: list[_Line] = dataclasses.field(default_factory=list)
 
-    def add(self, text: str, style: Style = "regular", pt: float = 13.0, align: Align = "left",
-            indent_mm: float = 0.0, rule_below: bool = False) -> None:
+    def add(
+        self,
+        text: str,
+        style: Style = "regular",
+        pt: float = 13.0,
+        align: Align = "left",
+        indent_mm: float = 0.0,
+        rule_below: bool = False,
+    ) -> None:
         self.lines.append(_Line(text, style, pt, align, indent_mm, rule_below))
 
 
@@ -248,8 +331,9 @@ class _Page:
                 width = min(font.getlength(line.text) * 0.5, x1 - x0)
                 mid = (x0 + x1) / 2
                 rule_y = y + self.pt_px(line.pt) * 0.05
-                self.draw.line([(mid - width / 2, rule_y), (mid + width / 2, rule_y)],
-                               fill=_INK, width=max(1, self.dpi // 100))
+                self.draw.line(
+                    [(mid - width / 2, rule_y), (mid + width / 2, rule_y)], fill=_INK, width=max(1, self.dpi // 100)
+                )
                 y += round(step * 0.35)
         return y
 
@@ -267,8 +351,11 @@ class _Page:
             f = bold if r < table.header_rows else font
             for c, cell in enumerate(row):
                 width = f.getlength(cell)
-                x = xs[c] + pad if width > xs[c + 1] - xs[c] - 2 * pad or c == 1 else \
-                    xs[c] + (xs[c + 1] - xs[c] - width) / 2
+                x = (
+                    xs[c] + pad
+                    if width > xs[c + 1] - xs[c] - 2 * pad or c == 1
+                    else xs[c] + (xs[c + 1] - xs[c] - width) / 2
+                )
                 self.draw.text((x, y + (row_h - self.pt_px(pt)) / 2 - lw), cell, font=f, fill=_INK)
             self.truth.append(" ".join(row))
             y += row_h
@@ -327,8 +414,9 @@ def _body(lines: Sequence[tuple[str, Style, float]]) -> _Block:
     return block
 
 
-def _closing(f: DocFields, signer_title: str, sub_title: str | None,
-             recipients: Sequence[str]) -> tuple[_Block, _Block]:
+def _closing(
+    f: DocFields, signer_title: str, sub_title: str | None, recipients: Sequence[str]
+) -> tuple[_Block, _Block]:
     left = _Block(_LEFT_MARGIN_MM, 100)
     if recipients:
         left.add("Nơi nhận:", "bolditalic", 12)
@@ -362,26 +450,44 @@ def _layout(kind: str, f: DocFields) -> _Layout:
         title = _Block(_LEFT_MARGIN_MM, _RIGHT_EDGE_MM)
         title.add("ĐƠN ĐỀ NGHỊ", "bold", 14, "centre")
         title.add(f.procedure, "bold", 13, "centre")
-        body = _body([
-            (f"Kính gửi: {f.agency_name} {f.place_phrase}", "regular", 25),
-            (f"Mã hồ sơ: {f.ma_ho_so}", "regular", 0),
-            (f"Họ và tên: {f.applicant}", "regular", 0),
-            (f"Ngày sinh: {f.birth_date:%d/%m/%Y}", "regular", 0),
-            (f"Số CCCD: {f.cccd}", "regular", 0),
-            (f"Nơi cư trú: {f.address}", "regular", 0),
-            (f"Tôi làm đơn này đề nghị cơ quan có thẩm quyền xem xét giải quyết thủ tục {f.procedure.lower()} "
-             "theo quy định của pháp luật. Hồ sơ kèm theo gồm các giấy tờ sau đây:", "regular", 10),
-        ])
-        table = _Table((15, 110, 35), [("STT", "Tên giấy tờ", "Số lượng")] +
-                       [(str(i + 1), name, count) for i, (name, count) in enumerate(f.components)])
-        after = _body([("Tôi xin cam đoan những nội dung trên là đúng sự thật và chịu trách nhiệm trước "
-                        "pháp luật về nội dung đã kê khai.", "regular", 10)])
+        body = _body(
+            [
+                (f"Kính gửi: {f.agency_name} {f.place_phrase}", "regular", 25),
+                (f"Mã hồ sơ: {f.ma_ho_so}", "regular", 0),
+                (f"Họ và tên: {f.applicant}", "regular", 0),
+                (f"Ngày sinh: {f.birth_date:%d/%m/%Y}", "regular", 0),
+                (f"Số CCCD: {f.cccd}", "regular", 0),
+                (f"Nơi cư trú: {f.address}", "regular", 0),
+                (
+                    f"Tôi làm đơn này đề nghị cơ quan có thẩm quyền xem xét giải quyết thủ tục {f.procedure.lower()} "
+                    "theo quy định của pháp luật. Hồ sơ kèm theo gồm các giấy tờ sau đây:",
+                    "regular",
+                    10,
+                ),
+            ]
+        )
+        table = _Table(
+            (15, 110, 35),
+            [("STT", "Tên giấy tờ", "Số lượng")]
+            + [(str(i + 1), name, count) for i, (name, count) in enumerate(f.components)],
+        )
+        after = _body(
+            [
+                (
+                    "Tôi xin cam đoan những nội dung trên là đúng sự thật và chịu trách nhiệm trước "
+                    "pháp luật về nội dung đã kê khai.",
+                    "regular",
+                    10,
+                )
+            ]
+        )
         date_block = _Block(95, _RIGHT_EDGE_MM + 5)
         date_block.add(_date_line(f.province, f.received), "italic", 13, "centre")
         date_block.add("NGƯỜI LÀM ĐƠN", "bold", 13, "centre")
         date_block.add("(Ký và ghi rõ họ tên)", "italic", 12, "centre")
-        return _Layout(None, motto, title, body, table, after, (_Block(_LEFT_MARGIN_MM, 100), date_block),
-                       f.applicant, None)
+        return _Layout(
+            None, motto, title, body, table, after, (_Block(_LEFT_MARGIN_MM, 100), date_block), f.applicant, None
+        )
     if kind in ("quyet_dinh", "giay_phep"):
         number = f.doc_number if kind == "quyet_dinh" else f"{f.doc_number.split('/')[0]}/{f.result_short}"
         header = _official_header(f, number, f.issued)
@@ -390,33 +496,55 @@ def _layout(kind: str, f: DocFields) -> _Layout:
             title.add("QUYẾT ĐỊNH", "bold", 14, "centre")
             title.add(f"Về việc cấp {f.result_name}", "bold", 13, "centre", rule_below=True)
             title.add(f"GIÁM ĐỐC {f.agency}", "bold", 13, "centre")
-            body = _body([
-                ("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;", "italic", 10),
-                (f"Căn cứ hồ sơ đề nghị của ông (bà) {f.applicant}, mã hồ sơ {f.ma_ho_so}, tiếp nhận ngày "
-                 f"{f.received:%d/%m/%Y};", "italic", 10),
-                (f"Theo đề nghị của Trưởng phòng chuyên môn thuộc {f.agency_name}.", "italic",
-                 10),
-                ("QUYẾT ĐỊNH:", "bold", 0),
-                (f"Điều 1. Cấp {f.result_name} cho ông (bà) {f.applicant}, số CCCD {f.cccd}, nơi cư trú "
-                 f"{f.address}.", "regular", 10),
-                ("Điều 2. Quyết định này có hiệu lực kể từ ngày ký.", "regular", 10),
-                ("Điều 3. Chánh Văn phòng, Trưởng các phòng chuyên môn và ông (bà) có tên tại Điều 1 chịu "
-                 "trách nhiệm thi hành Quyết định này.", "regular", 10),
-            ])
-            closing = _closing(f, "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC",
-                               ["- Như Điều 3;", "- Lưu: VT, bộ phận một cửa."])
+            body = _body(
+                [
+                    ("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;", "italic", 10),
+                    (
+                        f"Căn cứ hồ sơ đề nghị của ông (bà) {f.applicant}, mã hồ sơ {f.ma_ho_so}, tiếp nhận ngày "
+                        f"{f.received:%d/%m/%Y};",
+                        "italic",
+                        10,
+                    ),
+                    (f"Theo đề nghị của Trưởng phòng chuyên môn thuộc {f.agency_name}.", "italic", 10),
+                    ("QUYẾT ĐỊNH:", "bold", 0),
+                    (
+                        f"Điều 1. Cấp {f.result_name} cho ông (bà) {f.applicant}, số CCCD {f.cccd}, nơi cư trú "
+                        f"{f.address}.",
+                        "regular",
+                        10,
+                    ),
+                    ("Điều 2. Quyết định này có hiệu lực kể từ ngày ký.", "regular", 10),
+                    (
+                        "Điều 3. Chánh Văn phòng, Trưởng các phòng chuyên môn và ông (bà) có tên tại Điều 1 chịu "
+                        "trách nhiệm thi hành Quyết định này.",
+                        "regular",
+                        10,
+                    ),
+                ]
+            )
+            closing = _closing(f, "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", ["- Như Điều 3;", "- Lưu: VT, bộ phận một cửa."])
         else:
             title.add(f.result_name.upper(), "bold", 14, "centre")
             title.add(f"Số hồ sơ: {f.ma_ho_so}", "bold", 13, "centre", rule_below=True)
-            body = _body([
-                (f"Cấp cho ông (bà): {f.applicant}", "regular", 10),
-                (f"Số CCCD: {f.cccd}, ngày sinh {f.birth_date:%d/%m/%Y}", "regular", 10),
-                (f"Địa chỉ: {f.address}", "regular", 10),
-                (f"Được phép thực hiện nội dung theo hồ sơ đề nghị tiếp nhận ngày {f.received:%d/%m/%Y}, "
-                 "đúng quy hoạch và các quy định hiện hành.", "regular", 10),
-                (f"Giấy phép có hiệu lực kể từ ngày {f.issued:%d/%m/%Y}. Chủ hồ sơ phải thông báo cho cơ "
-                 "quan cấp phép trước khi thực hiện.", "regular", 10),
-            ])
+            body = _body(
+                [
+                    (f"Cấp cho ông (bà): {f.applicant}", "regular", 10),
+                    (f"Số CCCD: {f.cccd}, ngày sinh {f.birth_date:%d/%m/%Y}", "regular", 10),
+                    (f"Địa chỉ: {f.address}", "regular", 10),
+                    (
+                        f"Được phép thực hiện nội dung theo hồ sơ đề nghị tiếp nhận ngày {f.received:%d/%m/%Y}, "
+                        "đúng quy hoạch và các quy định hiện hành.",
+                        "regular",
+                        10,
+                    ),
+                    (
+                        f"Giấy phép có hiệu lực kể từ ngày {f.issued:%d/%m/%Y}. Chủ hồ sơ phải thông báo cho cơ "
+                        "quan cấp phép trước khi thực hiện.",
+                        "regular",
+                        10,
+                    ),
+                ]
+            )
             closing = _closing(f, "GIÁM ĐỐC", None, ["- Như trên;", "- Lưu: VT."])
         return _Layout(header, None, title, body, None, None, closing, f.signer, f.agency)
     if kind == "bien_nhan":
@@ -424,19 +552,25 @@ def _layout(kind: str, f: DocFields) -> _Layout:
         title = _Block(_LEFT_MARGIN_MM, _RIGHT_EDGE_MM)
         title.add("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", "bold", 13.5, "centre")
         title.add(f"Mã hồ sơ: {f.ma_ho_so}", "bold", 13, "centre", rule_below=True)
-        body = _body([
-            (f"Bộ phận Một cửa {f.agency_name} tiếp nhận hồ sơ của: {f.applicant}", "regular",
-             10),
-            (f"Số CCCD: {f.cccd}", "regular", 10),
-            (f"Địa chỉ: {f.address}", "regular", 10),
-            (f"Nội dung yêu cầu giải quyết: {f.procedure}", "regular", 10),
-            ("Thành phần hồ sơ nộp gồm:", "regular", 10),
-        ])
-        table = _Table((15, 110, 35), [("STT", "Tên giấy tờ", "Số lượng")] +
-                       [(str(i + 1), name, count) for i, (name, count) in enumerate(f.components)])
-        after = _body([
-            (f"Thời gian nhận kết quả: ngày {f.issued:%d/%m/%Y} tại Bộ phận Một cửa.", "regular", 10),
-        ])
+        body = _body(
+            [
+                (f"Bộ phận Một cửa {f.agency_name} tiếp nhận hồ sơ của: {f.applicant}", "regular", 10),
+                (f"Số CCCD: {f.cccd}", "regular", 10),
+                (f"Địa chỉ: {f.address}", "regular", 10),
+                (f"Nội dung yêu cầu giải quyết: {f.procedure}", "regular", 10),
+                ("Thành phần hồ sơ nộp gồm:", "regular", 10),
+            ]
+        )
+        table = _Table(
+            (15, 110, 35),
+            [("STT", "Tên giấy tờ", "Số lượng")]
+            + [(str(i + 1), name, count) for i, (name, count) in enumerate(f.components)],
+        )
+        after = _body(
+            [
+                (f"Thời gian nhận kết quả: ngày {f.issued:%d/%m/%Y} tại Bộ phận Một cửa.", "regular", 10),
+            ]
+        )
         closing = _closing(f, "NGƯỜI TIẾP NHẬN", None, [])
         closing[1].add("(Ký và ghi rõ họ tên)", "italic", 12, "centre")
         return _Layout(header, None, title, body, table, after, closing, f.signer, None)
@@ -490,8 +624,14 @@ def render_document(kind: str, fields: DocFields, *, dpi: int = 200, seed: int) 
     centre_x = page.px((right.x0_mm + right.x1_mm) / 2)
     _signature(page, rng, centre_x, (y_sig + name_y) // 2)
     if layout.stamp_text is not None:
-        _stamp(page, rng, centre_x - page.px(18), (y_sig + name_y) // 2 - page.px(4), layout.stamp_text,
-               f"{fields.parent_agency.split(' ', 1)[1]}")
+        _stamp(
+            page,
+            rng,
+            centre_x - page.px(18),
+            (y_sig + name_y) // 2 - page.px(4),
+            layout.stamp_text,
+            f"{fields.parent_agency.split(' ', 1)[1]}",
+        )
     image = _scan(page.image, rng, paper, dpi)
     truth = unicodedata.normalize("NFC", "\n".join(page.truth))
     return [image], truth
@@ -537,12 +677,15 @@ def _stamp(page: _Page, rng: np.random.Generator, cx: int, cy: int, ring_text: s
         gx = round(c + r_text * math.cos(angle) - glyph.width / 2)
         gy = round(c + r_text * math.sin(angle) - glyph.height / 2)
         layer.paste(_RED, (gx, gy, gx + glyph.width, gy + glyph.height), glyph)
-    star = [(c + inner * 0.45 * math.cos(-math.pi / 2 + k * math.pi / 5) * (1 if k % 2 == 0 else 0.45),
-             c + inner * 0.45 * math.sin(-math.pi / 2 + k * math.pi / 5) * (1 if k % 2 == 0 else 0.45))
-            for k in range(10)]
+    star = [
+        (
+            c + inner * 0.45 * math.cos(-math.pi / 2 + k * math.pi / 5) * (1 if k % 2 == 0 else 0.45),
+            c + inner * 0.45 * math.sin(-math.pi / 2 + k * math.pi / 5) * (1 if k % 2 == 0 else 0.45),
+        )
+        for k in range(10)
+    ]
     draw.polygon(star, fill=_RED)
-    layer = layer.rotate(float(rng.uniform(-25, 25)), resample=Image.Resampling.BILINEAR,
-                         fillcolor=(255, 255, 255))
+    layer = layer.rotate(float(rng.uniform(-25, 25)), resample=Image.Resampling.BILINEAR, fillcolor=(255, 255, 255))
     # Seal ink is uneven: lighten random spots so the seal is not a perfect vector drawing.
     arr = np.asarray(layer, dtype=np.float32)
     fade = rng.uniform(0.0, 0.45, size=(size // 8 + 1, size // 8 + 1)).astype(np.float32)
@@ -559,8 +702,7 @@ def _signature(page: _Page, rng: np.random.Generator, cx: int, cy: int) -> None:
     loops = rng.uniform(2.5, 4.5)
     xs = 0.08 * w + 0.84 * w * t + 0.06 * w * np.sin(2 * np.pi * loops * t + rng.uniform(0, 6))
     ys = h / 2 + 0.3 * h * np.sin(2 * np.pi * loops * 1.7 * t) * np.exp(-t) + rng.normal(0, 0.01 * h, t.size)
-    draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=_BLUE, width=max(2, page.dpi // 70),
-              joint="curve")
+    draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=_BLUE, width=max(2, page.dpi // 70), joint="curve")
     _multiply(page, layer, (cx - w // 2, cy - h // 2))
 
 
@@ -582,8 +724,9 @@ def _scan(image: Image.Image, rng: np.random.Generator, paper: tuple[int, int, i
 # --- files -----------------------------------------------------------------------------------------------
 
 
-def write_scan(images: Sequence[Image.Image], path: Path, fmt: ScanFormat | str, *, dpi: int | None = None,
-               quality: int = 85) -> Path:
+def write_scan(
+    images: Sequence[Image.Image], path: Path, fmt: ScanFormat | str, *, dpi: int | None = None, quality: int = 85
+) -> Path:
     """Save page images the way scanners do, with the resolution recorded in the file.
 
     Args:

@@ -63,7 +63,7 @@ def g4_strip(image: PILImage.Image) -> bytes:
         offsets, counts = tags[273], tags[279]
         if len(offsets) != 1:
             raise RuntimeError("expected one strip")
-        return data[offsets[0]: offsets[0] + counts[0]]
+        return data[offsets[0] : offsets[0] + counts[0]]
 
 
 def g4_tiff() -> bytes:
@@ -82,8 +82,12 @@ def png_bomb(side: int = 13_000) -> bytes:
     parts.append(compressor.compress(row * (side % 500)))
     parts.append(compressor.flush())
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", b"".join(parts)) \
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", b"".join(parts))
         + _png_chunk(b"IEND", b"")
+    )
 
 
 def truncated_png() -> bytes:
@@ -146,7 +150,7 @@ def jpeg_huge_dimensions() -> bytes:
     """A real JPEG whose frame header claims 65,500 x 65,500 pixels (4,290 megapixels)."""
     data = bytearray(jpeg())
     sof = data.index(b"\xff\xc0")
-    data[sof + 5: sof + 9] = struct.pack(">HH", 65_500, 65_500)
+    data[sof + 5 : sof + 9] = struct.pack(">HH", 65_500, 65_500)
     return bytes(data)
 
 
@@ -179,8 +183,14 @@ def _tiff_entry(tag: int, value: int, kind: int = 3) -> bytes:
 def tiff_ifd(width: int, height: int, strip_offset: int, strip_bytes: int, next_ifd: int = 0) -> bytes:
     """One little-endian IFD of an uncompressed 8-bit greyscale image in one strip (114 bytes)."""
     entries = [
-        _tiff_entry(256, width, 4), _tiff_entry(257, height, 4), _tiff_entry(258, 8), _tiff_entry(259, 1),
-        _tiff_entry(262, 1), _tiff_entry(273, strip_offset, 4), _tiff_entry(277, 1), _tiff_entry(278, height, 4),
+        _tiff_entry(256, width, 4),
+        _tiff_entry(257, height, 4),
+        _tiff_entry(258, 8),
+        _tiff_entry(259, 1),
+        _tiff_entry(262, 1),
+        _tiff_entry(273, strip_offset, 4),
+        _tiff_entry(277, 1),
+        _tiff_entry(278, height, 4),
         _tiff_entry(279, strip_bytes, 4),
     ]
     return struct.pack("<H", len(entries)) + b"".join(entries) + struct.pack("<I", next_ifd)
@@ -189,13 +199,15 @@ def tiff_ifd(width: int, height: int, strip_offset: int, strip_bytes: int, next_
 _IFD_SIZE = 2 + 9 * 12 + 4
 
 
-def tiff_file(width: int, height: int, *, pixels: bytes | None = None, strip_offset: int | None = None,
-              loop: bool = False) -> bytes:
+def tiff_file(
+    width: int, height: int, *, pixels: bytes | None = None, strip_offset: int | None = None, loop: bool = False
+) -> bytes:
     """A one-image TIFF: header, IFD at offset 8, pixels after it (or a strip offset of your choosing)."""
     pixels = bytes([240]) * (width * height) if pixels is None else pixels
     data_at = 8 + _IFD_SIZE
-    ifd = tiff_ifd(width, height, data_at if strip_offset is None else strip_offset, len(pixels) or 1,
-                   next_ifd=8 if loop else 0)
+    ifd = tiff_ifd(
+        width, height, data_at if strip_offset is None else strip_offset, len(pixels) or 1, next_ifd=8 if loop else 0
+    )
     return b"II*\x00" + struct.pack("<I", 8) + ifd + pixels
 
 
@@ -224,8 +236,10 @@ def zip_bomb() -> bytes:
     import zipfile
 
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive, \
-            archive.open("scan.pdf", "w", force_zip64=True) as member:
+    with (
+        zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("scan.pdf", "w", force_zip64=True) as member,
+    ):
         block = b"\x00" * (1 << 20)
         for _ in range(500):
             member.write(block)
@@ -236,5 +250,7 @@ def windows_executable() -> bytes:
     return b"MZ\x90\x00\x03\x00\x00\x00" + os.urandom(56) + b"PE\x00\x00" + os.urandom(200)
 
 
-SVG_WITH_SCRIPT = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
-                   b'<script>alert(1)</script><text x="10" y="50">Don</text></svg>')
+SVG_WITH_SCRIPT = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
+    b'<script>alert(1)</script><text x="10" y="50">Don</text></svg>'
+)

@@ -41,20 +41,30 @@ def stream(data: bytes, extra: bytes = b"") -> bytes:
     return b"<< /Length %d %s>>\nstream\n" % (len(data), extra) + data + b"\nendstream"
 
 
-def text_page_pdf(page_extra: bytes = b"", catalogue_extra: bytes = b"", extra_objects: Sequence[bytes] = (),
-                  content: bytes = PAGE_TEXT, font: bytes = HELVETICA) -> bytes:
+def text_page_pdf(
+    page_extra: bytes = b"",
+    catalogue_extra: bytes = b"",
+    extra_objects: Sequence[bytes] = (),
+    content: bytes = PAGE_TEXT,
+    font: bytes = HELVETICA,
+) -> bytes:
     """A born-digital one-page PDF with a line of text (objects 1-5), plus extra objects from 6 on."""
-    page = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
-            b"/Contents 4 0 R " + page_extra + b">>")
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Contents 4 0 R " + page_extra + b">>"
+    )
     catalogue = b"<< /Type /Catalog /Pages 2 0 R " + catalogue_extra + b">>"
     return minimal_pdf([catalogue, ONE_PAGE, page, stream(content), font, *extra_objects])
 
 
-def image_page_pdf(image: bytes, width: int, height: int, image_dict: bytes,
-                   media_box: bytes = b"[0 0 595 842]") -> bytes:
+def image_page_pdf(
+    image: bytes, width: int, height: int, image_dict: bytes, media_box: bytes = b"[0 0 595 842]"
+) -> bytes:
     """A one-page PDF whose page is one image XObject drawn over the whole page (what scanners write)."""
-    page = (b"<< /Type /Page /Parent 2 0 R /MediaBox " + media_box + b" /Resources << /XObject << /Im1 5 0 R >> >> "
-            b"/Contents 4 0 R >>")
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox " + media_box + b" /Resources << /XObject << /Im1 5 0 R >> >> "
+        b"/Contents 4 0 R >>"
+    )
     draw = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
     xobject = stream(image, b"/Type /XObject /Subtype /Image /Width %d /Height %d " % (width, height) + image_dict)
     return minimal_pdf([CATALOGUE, ONE_PAGE, page, stream(draw), xobject])
@@ -78,7 +88,9 @@ def truncated_pdf() -> bytes:
 def encrypted_rc4_pdf() -> bytes:
     """A PDF under the standard security handler whose user password is not empty: readers ask for it."""
     encrypt = b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>" % (
-        os.urandom(32).hex().encode(), os.urandom(32).hex().encode())
+        os.urandom(32).hex().encode(),
+        os.urandom(32).hex().encode(),
+    )
     doc_id = b"<00112233445566778899aabbccddeeff>"
     return minimal_pdf([CATALOGUE, ONE_PAGE, A4_PAGE, encrypt], b"/Encrypt 4 0 R /ID [%s %s] " % (doc_id, doc_id))
 
@@ -168,8 +180,10 @@ def flate_bomb_pdf(inflated_mb: int = 1024) -> bytes:
     parts = [compressor.compress(chunk) for _ in range(inflated_mb)]
     parts.append(compressor.compress(b"\nBT /F1 14 Tf 72 760 Td (bom) Tj ET\n"))
     parts.append(compressor.flush())
-    page = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
-            b"/Contents 4 0 R >>")
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Contents 4 0 R >>"
+    )
     return minimal_pdf([CATALOGUE, ONE_PAGE, page, stream(b"".join(parts), b"/Filter /FlateDecode "), HELVETICA])
 
 
@@ -182,9 +196,11 @@ def deep_nesting_pdf(depth: int = 100_000) -> bytes:
 def javascript_pdf() -> bytes:
     """A born-digital page that runs JavaScript when opened (OpenAction) and on a page action."""
     js = b"<< /Type /Action /S /JavaScript /JS (app.alert('xin chao'); this.submitForm('http://example.invalid/');) >>"
-    return text_page_pdf(page_extra=b"/AA << /O 6 0 R >> ",
-                         catalogue_extra=b"/OpenAction 6 0 R /Names << /JavaScript << /Names [(a) 6 0 R] >> >> ",
-                         extra_objects=[js])
+    return text_page_pdf(
+        page_extra=b"/AA << /O 6 0 R >> ",
+        catalogue_extra=b"/OpenAction 6 0 R /Names << /JavaScript << /Names [(a) 6 0 R] >> >> ",
+        extra_objects=[js],
+    )
 
 
 def launch_action_pdf() -> bytes:
@@ -195,15 +211,21 @@ def launch_action_pdf() -> bytes:
 
 def acroform_pdf() -> bytes:
     """A filled application form: AcroForm text field and checkbox with appearance streams."""
-    field = (b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (HoTen) /V (Nguyen Van Mau) /Rect [72 600 400 620] "
-             b"/P 3 0 R /F 4 /DA (/Helv 12 Tf 0 g) /AP << /N 7 0 R >> >>")
-    appearance = stream(b"/Tx BMC BT /Helv 12 Tf 2 5 Td (Nguyen Van Mau) Tj ET EMC",
-                        b"/Type /XObject /Subtype /Form /BBox [0 0 328 20] /Resources << /Font << /Helv 5 0 R >> >> ")
+    field = (
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (HoTen) /V (Nguyen Van Mau) /Rect [72 600 400 620] "
+        b"/P 3 0 R /F 4 /DA (/Helv 12 Tf 0 g) /AP << /N 7 0 R >> >>"
+    )
+    appearance = stream(
+        b"/Tx BMC BT /Helv 12 Tf 2 5 Td (Nguyen Van Mau) Tj ET EMC",
+        b"/Type /XObject /Subtype /Form /BBox [0 0 328 20] /Resources << /Font << /Helv 5 0 R >> >> ",
+    )
     check = b"<< /Type /Annot /Subtype /Widget /FT /Btn /T (DongY) /V /Yes /AS /Yes /Rect [72 560 90 578] /P 3 0 R >>"
-    return text_page_pdf(page_extra=b"/Annots [6 0 R 8 0 R] ",
-                         catalogue_extra=b"/AcroForm << /Fields [6 0 R 8 0 R] /NeedAppearances true "
-                                         b"/DR << /Font << /Helv 5 0 R >> >> /DA (/Helv 0 Tf 0 g) >> ",
-                         extra_objects=[field, appearance, check])
+    return text_page_pdf(
+        page_extra=b"/Annots [6 0 R 8 0 R] ",
+        catalogue_extra=b"/AcroForm << /Fields [6 0 R 8 0 R] /NeedAppearances true "
+        b"/DR << /Font << /Helv 5 0 R >> >> /DA (/Helv 0 Tf 0 g) >> ",
+        extra_objects=[field, appearance, check],
+    )
 
 
 def attachment_pdf() -> bytes:
@@ -213,7 +235,8 @@ def attachment_pdf() -> bytes:
     with pikepdf.open(io.BytesIO(text_page_pdf())) as pdf:
         program = b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00"
         pdf.attachments["huong-dan.exe"] = pikepdf.AttachedFileSpec(  # type: ignore[call-arg]
-            pdf, program, filename="huong-dan.exe")
+            pdf, program, filename="huong-dan.exe"
+        )
         return _pikepdf_save(pdf)
 
 
@@ -252,21 +275,27 @@ def junk_before_header_pdf() -> bytes:
 def bad_tounicode_pdf() -> bytes:
     """A text layer whose font maps character codes to NUL, an unpaired surrogate, U+FFFE and control
     characters (a broken or hostile ToUnicode map), next to ordinary text."""
-    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Bad def "
-            b"1 begincodespacerange <00> <FF> endcodespacerange "
-            b"6 beginbfchar <41> <0000> <42> <D800> <43> <FFFE> <44> <001B> <45> <202E> <46> <DFFF> endbfchar "
-            b"endcmap CMapName currentdict /CMap defineresource pop end end")
+    cmap = (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Bad def "
+        b"1 begincodespacerange <00> <FF> endcodespacerange "
+        b"6 beginbfchar <41> <0000> <42> <D800> <43> <FFFE> <44> <001B> <45> <202E> <46> <DFFF> endbfchar "
+        b"endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
     font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>"
-    content = (b"BT /F1 14 Tf 72 760 Td (ABCDEFABCDEF ABCDEF ABCDEF) Tj 0 -24 Td "
-               b"(GIAY DE NGHI CAP GIAY PHEP XAY DUNG SO 12) Tj ET")
+    content = (
+        b"BT /F1 14 Tf 72 760 Td (ABCDEFABCDEF ABCDEF ABCDEF) Tj 0 -24 Td "
+        b"(GIAY DE NGHI CAP GIAY PHEP XAY DUNG SO 12) Tj ET"
+    )
     return text_page_pdf(content=content, font=font, extra_objects=[stream(cmap)])
 
 
 def invalid_utf8_text_pdf() -> bytes:
     """A text layer written in a legacy Vietnamese 8-bit encoding (TCVN3 bytes in a WinAnsi font), with
     stray bytes that are not UTF-8 and a string that claims UTF-16 but is cut in half."""
-    content = (b"BT /F1 14 Tf 72 760 Td (\xa7\xb5n \xae\xd2 ngh\xdb c\xc0p gi\xc0y ph\xd0p \xff\xfe\x80\x81) Tj "
-               b"0 -24 Td <FEFF00480069D8> Tj 0 -24 Td (GIAY DE NGHI CAP GIAY PHEP XAY DUNG SO 12) Tj ET")
+    content = (
+        b"BT /F1 14 Tf 72 760 Td (\xa7\xb5n \xae\xd2 ngh\xdb c\xc0p gi\xc0y ph\xd0p \xff\xfe\x80\x81) Tj "
+        b"0 -24 Td <FEFF00480069D8> Tj 0 -24 Td (GIAY DE NGHI CAP GIAY PHEP XAY DUNG SO 12) Tj ET"
+    )
     return text_page_pdf(content=content)
 
 
@@ -274,22 +303,30 @@ def ccitt_pdf() -> bytes:
     """A bilevel scan stored as a CCITT Group 4 image, as many office scanners write."""
     image = text_bitmap()
     params = b"/DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 false >> " % (image.width, image.height)
-    return image_page_pdf(g4_strip(image), image.width, image.height,
-                          b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode " + params)
+    return image_page_pdf(
+        g4_strip(image),
+        image.width,
+        image.height,
+        b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode " + params,
+    )
 
 
 def jbig2_pdf() -> bytes:
     """A bilevel scan stored as a JBIG2 image (generic region, MMR coding), as archival scanners write."""
     image = text_bitmap()
-    return image_page_pdf(jbig2_generic(g4_strip(image), image.width, image.height),
-                          image.width, image.height,
-                          b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode ")
+    return image_page_pdf(
+        jbig2_generic(g4_strip(image), image.width, image.height),
+        image.width,
+        image.height,
+        b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode ",
+    )
 
 
 def jbig2_garbage_pdf() -> bytes:
     """A JBIG2 image whose segment data is random bytes."""
-    return image_page_pdf(os.urandom(3000), 1654, 2339,
-                          b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode ")
+    return image_page_pdf(
+        os.urandom(3000), 1654, 2339, b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode "
+    )
 
 
 def jbig2_generic(mmr: bytes, width: int, height: int) -> bytes:
@@ -307,8 +344,7 @@ def jbig2_generic(mmr: bytes, width: int, height: int) -> bytes:
 
 def html_pdf_polyglot() -> bytes:
     """An HTML page with a PDF inside its first kilobyte: a browser runs the script, a reader shows the PDF."""
-    return (b"<html><body><script>document.write('polyglot')</script><!--\n"
-            + text_page_pdf() + b"\n--></body></html>\n")
+    return b"<html><body><script>document.write('polyglot')</script><!--\n" + text_page_pdf() + b"\n--></body></html>\n"
 
 
 def pdf_zip_polyglot() -> bytes:

@@ -28,17 +28,45 @@ from sohoa.records.datetimes import VIETNAM, parse_datetime
 from sohoa.sample.catalogues import PROCEDURES, SampleProcedure
 
 CONTRACT_FIELDS = (
-    "MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "MaCoQuan", "KenhThucHien", "ChuHoSo", "LoaiDoiTuong",
-    "SoGiayToChuHoSo", "NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "TrangThaiHoSo",
-    "DanhSachHoSoBoSung", "DanhSachLePhi", "DuocThanhToanTrucTuyen", "HinhThucThanhToan", "TaiLieuNop",
-    "DanhSachGiayToKetQua", "DanhGiaHaiLong", "CapNhatLuc",
+    "MaHoSo",
+    "MaTTHC",
+    "TenTTHC",
+    "MaLinhVuc",
+    "MaCoQuan",
+    "KenhThucHien",
+    "ChuHoSo",
+    "LoaiDoiTuong",
+    "SoGiayToChuHoSo",
+    "NgayNopHoSo",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "NgayKetThucXuLy",
+    "NgayTra",
+    "TrangThaiHoSo",
+    "DanhSachHoSoBoSung",
+    "DanhSachLePhi",
+    "DuocThanhToanTrucTuyen",
+    "HinhThucThanhToan",
+    "TaiLieuNop",
+    "DanhSachGiayToKetQua",
+    "DanhGiaHaiLong",
+    "CapNhatLuc",
 )
 """The record fields of the input contract, in its order (the CSV header)."""
 
 DEFECT_RULES = (
-    "record.invalid_json", "record.missing_field", "record.bad_datetime", "record.bad_cccd", "record.bad_tax_code",
-    "record.bad_status", "record.deadline_before_receipt", "record.dossier_code_date_mismatch",
-    "record.unknown_procedure", "record.legacy_id", "record.missing_finish_time", "record.finish_before_receipt",
+    "record.invalid_json",
+    "record.missing_field",
+    "record.bad_datetime",
+    "record.bad_cccd",
+    "record.bad_tax_code",
+    "record.bad_status",
+    "record.deadline_before_receipt",
+    "record.dossier_code_date_mismatch",
+    "record.unknown_procedure",
+    "record.legacy_id",
+    "record.missing_finish_time",
+    "record.finish_before_receipt",
     "record.duplicate_line",
 )
 """Rules a batch generated with ``defects=True`` breaks (``record.bad_datetime`` twice: once in a required
@@ -53,27 +81,124 @@ _HOLIDAYS_BY_YEAR = {
 }
 _FIXED_HOLIDAYS = ("01-01", "04-30", "05-01", "09-02")
 
-_FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
-           "Dương", "Lý", "Trương", "Đinh")
+_FAMILY = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Trương",
+    "Đinh",
+)
 _FAMILY_WEIGHTS = (38, 11, 9, 7, 5, 4, 4, 4, 4, 2, 2, 2, 2, 1, 1, 1, 1, 1)
 _MIDDLE_MALE = ("Văn", "Hữu", "Minh", "Đức", "Quốc", "Thanh", "Công", "Gia", "Hoàng", "Ngọc")
 _MIDDLE_FEMALE = ("Thị", "Ngọc", "Thu", "Kim", "Thanh", "Minh", "Mỹ", "Bảo", "Phương", "Khánh")
-_GIVEN_MALE = ("An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hiếu", "Hùng", "Huy", "Khang", "Khoa", "Long",
-               "Minh", "Nam", "Phúc", "Quân", "Sơn", "Tài", "Thắng", "Trung", "Tuấn", "Việt")
-_GIVEN_FEMALE = ("Anh", "Châu", "Diệp", "Giang", "Hà", "Hạnh", "Hằng", "Hoa", "Hương", "Lan", "Linh", "Mai",
-                 "Ngân", "Nhung", "Oanh", "Phương", "Quyên", "Tâm", "Thảo", "Trang", "Uyên", "Vy", "Yến")
+_GIVEN_MALE = (
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Đạt",
+    "Hải",
+    "Hiếu",
+    "Hùng",
+    "Huy",
+    "Khang",
+    "Khoa",
+    "Long",
+    "Minh",
+    "Nam",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tài",
+    "Thắng",
+    "Trung",
+    "Tuấn",
+    "Việt",
+)
+_GIVEN_FEMALE = (
+    "Anh",
+    "Châu",
+    "Diệp",
+    "Giang",
+    "Hà",
+    "Hạnh",
+    "Hằng",
+    "Hoa",
+    "Hương",
+    "Lan",
+    "Linh",
+    "Mai",
+    "Ngân",
+    "Nhung",
+    "Oanh",
+    "Phương",
+    "Quyên",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Uyên",
+    "Vy",
+    "Yến",
+)
 _COMPANY_KIND = ("Công ty TNHH", "Công ty Cổ phần", "Công ty TNHH MTV", "Doanh nghiệp tư nhân")
-_COMPANY_TRADE = ("Thương mại Dịch vụ", "Xây dựng", "Sản xuất", "Đầu tư Phát triển", "Vận tải", "Cơ khí",
-                  "Nông sản", "Bất động sản", "Xuất nhập khẩu", "Gỗ")
-_COMPANY_NAME = ("Phát Đạt", "Hưng Thịnh", "Đồng Tiến", "Tân Phú", "Minh Long", "Sao Việt", "Phú Mỹ", "An Bình",
-                 "Biên Hòa Xanh", "Long Thành", "Thành Công", "Đại Nam", "Hoàng Gia", "Nhơn Trạch")
+_COMPANY_TRADE = (
+    "Thương mại Dịch vụ",
+    "Xây dựng",
+    "Sản xuất",
+    "Đầu tư Phát triển",
+    "Vận tải",
+    "Cơ khí",
+    "Nông sản",
+    "Bất động sản",
+    "Xuất nhập khẩu",
+    "Gỗ",
+)
+_COMPANY_NAME = (
+    "Phát Đạt",
+    "Hưng Thịnh",
+    "Đồng Tiến",
+    "Tân Phú",
+    "Minh Long",
+    "Sao Việt",
+    "Phú Mỹ",
+    "An Bình",
+    "Biên Hòa Xanh",
+    "Long Thành",
+    "Thành Công",
+    "Đại Nam",
+    "Hoàng Gia",
+    "Nhơn Trạch",
+)
 
 # Online submissions by hour of the day: evenings too, few at night.
 _ONLINE_HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 7, 9, 10, 10, 9, 6, 7, 9, 10, 10, 9, 8, 8, 7, 6, 4, 2)
 
 _DOSSIER_DEFECT_KINDS = (
-    "invalid_json", "missing_code", "bad_receipt_time", "bad_submit_time", "bad_cccd", "bad_tax_code", "status_11",
-    "deadline_before_receipt", "code_date_mismatch", "unknown_procedure", "legacy_id", "missing_finish_time",
+    "invalid_json",
+    "missing_code",
+    "bad_receipt_time",
+    "bad_submit_time",
+    "bad_cccd",
+    "bad_tax_code",
+    "status_11",
+    "deadline_before_receipt",
+    "code_date_mismatch",
+    "unknown_procedure",
+    "legacy_id",
+    "missing_finish_time",
     "finish_before_receipt",
 )
 
@@ -344,8 +469,11 @@ class _Generator:
             plan.finished = finished
             plan.final_status = 9
             if rng.random() < 0.85:
-                plan.returned = finished if channel == 2 and rng.random() < 0.5 else self.office_time(
-                    self.add_working_days(finished.date(), rng.randint(0, 3)))
+                plan.returned = (
+                    finished
+                    if channel == 2 and rng.random() < 0.5
+                    else self.office_time(self.add_working_days(finished.date(), rng.randint(0, 3)))
+                )
                 plan.returned = max(plan.returned, finished)
                 plan.final_status = 10
         return plan
@@ -389,12 +517,15 @@ class _Generator:
                     else:
                         status = 9
                 if status in (9, 10):
-                    record["DanhSachGiayToKetQua"] = [{
-                        "TenGiayTo": plan.procedure.result,
-                        "MaGiayToKetQua": plan.procedure.result_code if rng.random() < 0.8 else None,
-                        "DuongDanTepTinKetQua": self.path("ketqua.dongnai.gov.vn", plan.finished.date())
-                        if rng.random() < 0.65 else None,
-                    }]
+                    record["DanhSachGiayToKetQua"] = [
+                        {
+                            "TenGiayTo": plan.procedure.result,
+                            "MaGiayToKetQua": plan.procedure.result_code if rng.random() < 0.8 else None,
+                            "DuongDanTepTinKetQua": self.path("ketqua.dongnai.gov.vn", plan.finished.date())
+                            if rng.random() < 0.65
+                            else None,
+                        }
+                    ]
                 if status == 10 and rng.random() < 0.3:
                     record["DanhGiaHaiLong"] = rng.choices((1, 2, 3), (60, 35, 5))[0]
             elif supplements and supplements[-1]["NgayTiepNhanBoSung"] is None:
@@ -435,14 +566,16 @@ class _Generator:
         for i, component in enumerate(procedure.components, start=1):
             scanned = plan.channel == 2 or rng.random() < 0.7
             host = "dichvucong.dongnai.gov.vn" if plan.channel == 2 else "motcua.dongnai.gov.vn"
-            documents.append({
-                "MaThanhPhanHoSo": f"TP{i:02d}",
-                "TenTepDinhKem": f"{_slug(component)}.pdf",
-                "DuongDanTaiTepTin": self.path(host, day) if scanned else None,
-                "DuocSoHoa": int(scanned),
-                "DuocTaiSuDung": int(rng.random() < 0.15),
-                "DuocLayTuKhoDMQG": int(rng.random() < 0.08),
-            })
+            documents.append(
+                {
+                    "MaThanhPhanHoSo": f"TP{i:02d}",
+                    "TenTepDinhKem": f"{_slug(component)}.pdf",
+                    "DuongDanTaiTepTin": self.path(host, day) if scanned else None,
+                    "DuocSoHoa": int(scanned),
+                    "DuocTaiSuDung": int(rng.random() < 0.15),
+                    "DuocLayTuKhoDMQG": int(rng.random() < 0.08),
+                }
+            )
         return {
             "MaHoSo": code,
             "MaTTHC": procedure.ma_tthc + suffix,

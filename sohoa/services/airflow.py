@@ -110,8 +110,11 @@ VISIBILITY_TIMEOUT_S = 6 * 3600
 
 def celery_environment(settings: Settings) -> dict[str, str]:
     """The ``[celery]`` settings of the scheduler and the workers: broker, result backend in PostgreSQL."""
-    result_backend = (settings.celery_result_backend.get_secret_value() if settings.celery_result_backend
-                      else "db+" + metadata_dsn(settings))
+    result_backend = (
+        settings.celery_result_backend.get_secret_value()
+        if settings.celery_result_backend
+        else "db+" + metadata_dsn(settings)
+    )
     env = {
         "AIRFLOW__CELERY__BROKER_URL": settings.celery_broker_url.get_secret_value(),
         "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
@@ -143,8 +146,9 @@ def _airflow_argv(*args: str) -> list[str]:
 
 def migrate(settings: Settings) -> None:
     env = processes.child_env(environment(settings))
-    done = subprocess.run(_airflow_argv("db", "migrate"), env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    done = subprocess.run(
+        _airflow_argv("db", "migrate"), env=env, capture_output=True, text=True, timeout=600, check=False
+    )
     if done.returncode != 0:
         raise ServiceError(f"airflow db migrate failed: {done.stderr.strip()[-800:]}")
 
@@ -156,8 +160,14 @@ def ensure_pools(settings: Settings, env: dict[str, str]) -> None:
     re-prioritisable) rather than in the broker.
     """
     slots = str(settings.ocr_worker_concurrency() if settings.is_celery else max(1, (os.cpu_count() or 2)))
-    done = subprocess.run(_airflow_argv("pools", "set", "sohoa_ocr", slots, "sohoa OCR tasks"), env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        _airflow_argv("pools", "set", "sohoa_ocr", slots, "sohoa OCR tasks"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if done.returncode != 0:
         raise ServiceError(f"could not create the sohoa_ocr pool: {done.stderr.strip()[-300:]}")
 
@@ -195,12 +205,10 @@ def start(settings: Settings) -> None:
     for component in COMPONENTS:
         name = f"airflow-{component}"
         if not processes.is_running(settings.home, name):
-            processes.spawn(settings.home, name, _airflow_argv(component), env=env,
-                            cwd=airflow_home(settings))
+            processes.spawn(settings.home, name, _airflow_argv(component), env=env, cwd=airflow_home(settings))
     record = processes.read_record(settings.home, "airflow-api-server")
     processes.wait_until(lambda: api_ready(settings), what="the Airflow API server", timeout_s=180, record=record)
-    processes.wait_until(lambda: healthy(settings), what="Airflow (scheduler, triggerer, dag processor)",
-                         timeout_s=180)
+    processes.wait_until(lambda: healthy(settings), what="Airflow (scheduler, triggerer, dag processor)", timeout_s=180)
     workers.start(settings, env, cwd=airflow_home(settings))
 
 

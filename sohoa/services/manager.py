@@ -29,8 +29,13 @@ class ServiceState:
     endpoint: str
 
 
-def up(settings: Settings, *, with_airflow: bool = True, with_portal: bool = False,
-       report: Callable[[str], None] = log.info) -> None:
+def up(
+    settings: Settings,
+    *,
+    with_airflow: bool = True,
+    with_portal: bool = False,
+    report: Callable[[str], None] = log.info,
+) -> None:
     """Start what the configuration asks for, then create the buckets and apply migrations.
 
     The web services (the portal and the read API) start only when asked (``sohoa services up`` asks): their
@@ -69,8 +74,7 @@ def _ensure_external_databases(settings: Settings) -> None:
     try:
         postgres.ensure_databases(settings.dsn("postgres"), (dbname, settings.airflow_database))
     except psycopg2.Error as exc:
-        log.warning("could not create databases on the configured server (%s); assuming they exist",
-                    type(exc).__name__)
+        log.warning("could not create databases on the configured server (%s); assuming they exist", type(exc).__name__)
 
 
 def down(settings: Settings, *, report: Callable[[str], None] = log.info) -> list[str]:
@@ -92,15 +96,20 @@ def down(settings: Settings, *, report: Callable[[str], None] = log.info) -> lis
 
 def states(settings: Settings) -> list[ServiceState]:
     return [
-        ServiceState("postgresql", settings.is_database_embedded,
-                     _db_answers(settings), _redact(settings.dsn())),
-        ServiceState("s3", settings.is_s3_embedded,
-                     processes.port_open(*_host_port(settings.s3_host())), settings.s3_url()),
-        ServiceState("airflow", settings.is_airflow_embedded, _airflow_answers(settings),
-                     settings.airflow_base_url()),
-        *(ServiceState(spec.record_name, settings.is_airflow_embedded,
-                       processes.is_running(settings.home, spec.record_name), spec.node())
-          for spec in workers.worker_specs(settings)),
+        ServiceState("postgresql", settings.is_database_embedded, _db_answers(settings), _redact(settings.dsn())),
+        ServiceState(
+            "s3", settings.is_s3_embedded, processes.port_open(*_host_port(settings.s3_host())), settings.s3_url()
+        ),
+        ServiceState("airflow", settings.is_airflow_embedded, _airflow_answers(settings), settings.airflow_base_url()),
+        *(
+            ServiceState(
+                spec.record_name,
+                settings.is_airflow_embedded,
+                processes.is_running(settings.home, spec.record_name),
+                spec.node(),
+            )
+            for spec in workers.worker_specs(settings)
+        ),
         ServiceState("portal", True, portal.running(), portal.url()),
         ServiceState("api", True, api.running(), api.url()),
     ]

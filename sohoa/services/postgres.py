@@ -87,8 +87,16 @@ def start(settings: Settings) -> None:
     if not (pgdata / "PG_VERSION").exists():
         log.info("initialising embedded PostgreSQL in %s", pgdata)
         done = _pg(
-            [_bin("initdb"), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
-             "-U", "postgres"],
+            [
+                _bin("initdb"),
+                "-D",
+                str(pgdata),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "-U",
+                "postgres",
+            ],
             user,
         )
         if done.returncode != 0:
@@ -104,8 +112,9 @@ def start(settings: Settings) -> None:
             f"-c listen_addresses=127.0.0.1 -p {settings.embedded_pg_port} -c unix_socket_directories='' "
             "-c max_connections=200 -c shared_buffers=256MB -c fsync=on"
         )
-        done = _pg([_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(logfile), "-o", options,
-                    "start"], user)
+        done = _pg(
+            [_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(logfile), "-o", options, "start"], user
+        )
         if done.returncode != 0:
             raise ServiceError(
                 f"PostgreSQL did not start; see {logfile}: {done.stderr.strip()[-300:]}\n"

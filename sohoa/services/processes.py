@@ -151,9 +151,7 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def wait_until(
-    check: Callable[[], bool], *, what: str, timeout_s: float, record: ProcessRecord | None = None
-) -> None:
+def wait_until(check: Callable[[], bool], *, what: str, timeout_s: float, record: ProcessRecord | None = None) -> None:
     """Poll ``check`` until it holds; fail with the log's location if the process died or time ran out."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

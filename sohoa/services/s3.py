@@ -28,11 +28,27 @@ def start(settings: Settings) -> None:
             "NANIO_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
         }
     )
-    argv = [sys.executable, "-m", "nanio", "serve", "--data-dir", data_dir(settings), "--host", "127.0.0.1",
-            "--port", str(port), "--region", settings.s3_region, "--no-access-log", "--log-level", "warning"]
+    argv = [
+        sys.executable,
+        "-m",
+        "nanio",
+        "serve",
+        "--data-dir",
+        data_dir(settings),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--region",
+        settings.s3_region,
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     record = processes.spawn(settings.home, NAME, argv, env=env)
-    processes.wait_until(lambda: processes.port_open("127.0.0.1", port), what="the S3 server (nanio)",
-                         timeout_s=30, record=record)
+    processes.wait_until(
+        lambda: processes.port_open("127.0.0.1", port), what="the S3 server (nanio)", timeout_s=30, record=record
+    )
 
 
 def stop(settings: Settings) -> bool:

@@ -71,8 +71,20 @@ def transport_options(settings: Settings) -> dict[str, str]:
 
 def worker_argv(spec: WorkerSpec) -> list[str]:
     airflow = str(Path(sys.executable).with_name("airflow"))
-    return [airflow, "celery", "worker", "--queues", ",".join(spec.queues), "--concurrency", str(spec.concurrency),
-            "--celery-hostname", spec.node(), "--skip-serve-logs", "--without-mingle", "--without-gossip"]
+    return [
+        airflow,
+        "celery",
+        "worker",
+        "--queues",
+        ",".join(spec.queues),
+        "--concurrency",
+        str(spec.concurrency),
+        "--celery-hostname",
+        spec.node(),
+        "--skip-serve-logs",
+        "--without-mingle",
+        "--without-gossip",
+    ]
 
 
 def worker_env(spec: WorkerSpec, airflow_env: Mapping[str, str]) -> dict[str, str]:
@@ -87,8 +99,11 @@ def ping(settings: Settings, nodes: list[str], *, timeout_s: float = 1.0) -> set
     """The nodes among ``nodes`` that answer a Celery ``ping`` over the broker (they consume tasks)."""
     from celery import Celery
 
-    app = Celery("sohoa-ping", broker=settings.celery_broker_url.get_secret_value(),
-                 broker_transport_options=transport_options(settings))
+    app = Celery(
+        "sohoa-ping",
+        broker=settings.celery_broker_url.get_secret_value(),
+        broker_transport_options=transport_options(settings),
+    )
     try:
         replies = app.control.ping(destination=nodes, timeout=timeout_s)
     finally:
@@ -102,15 +117,19 @@ def start(settings: Settings, airflow_env: Mapping[str, str], *, cwd: Path, time
     records: dict[str, processes.ProcessRecord | None] = {}
     for spec in specs:
         if not processes.is_running(settings.home, spec.record_name):
-            records[spec.name] = processes.spawn(settings.home, spec.record_name, worker_argv(spec),
-                                                 env=worker_env(spec, airflow_env), cwd=cwd)
+            records[spec.name] = processes.spawn(
+                settings.home, spec.record_name, worker_argv(spec), env=worker_env(spec, airflow_env), cwd=cwd
+            )
         else:
             records[spec.name] = processes.read_record(settings.home, spec.record_name)
     for spec in specs:
         node = spec.node()
-        processes.wait_until(_answers(settings, node),
-                             what=f"the Celery worker {node} (broker {_broker_host(settings)})",
-                             timeout_s=timeout_s, record=records[spec.name])
+        processes.wait_until(
+            _answers(settings, node),
+            what=f"the Celery worker {node} (broker {_broker_host(settings)})",
+            timeout_s=timeout_s,
+            record=records[spec.name],
+        )
 
 
 def stop(settings: Settings) -> bool:

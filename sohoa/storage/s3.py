@@ -64,8 +64,13 @@ def make_presigning_client(settings: Settings, public_endpoint: str | None) -> M
 
 
 def ensure_buckets(client: Minio, settings: Settings) -> None:
-    for bucket in (settings.bucket_landing, settings.bucket_raw, settings.bucket_derived,
-                   settings.bucket_quarantine, settings.bucket_published):
+    for bucket in (
+        settings.bucket_landing,
+        settings.bucket_raw,
+        settings.bucket_derived,
+        settings.bucket_quarantine,
+        settings.bucket_published,
+    ):
         if not client.bucket_exists(bucket):
             try:
                 client.make_bucket(bucket)

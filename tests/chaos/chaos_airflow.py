@@ -46,6 +46,7 @@ class Operator:
                 if exc.response.status_code == 401:  # the token of a restarted API server
                     self.client = AirflowClient(self.settings)
                 raise
+
         return self._retry(attempt)
 
     def runs(self) -> list[dict[str, Any]]:
@@ -67,14 +68,21 @@ class Operator:
 
     def running(self, since: set[str], task_id: str) -> list[dict[str, Any]]:
         """Running instances of ``task_id`` in the runs not in ``since``."""
-        return [ti for r in self.new_runs(since) if r["state"] in ACTIVE
-                for ti in self.task_instances(r["dag_run_id"])
-                if ti["task_id"] == task_id and ti["state"] == "running"]
+        return [
+            ti
+            for r in self.new_runs(since)
+            if r["state"] in ACTIVE
+            for ti in self.task_instances(r["dag_run_id"])
+            if ti["task_id"] == task_id and ti["state"] == "running"
+        ]
 
     def seen_failure(self, since: set[str]) -> bool:
         """Whether a task of the runs not in ``since`` has failed or waits for a retry."""
-        return any(ti["state"] in ("up_for_retry", "failed", "upstream_failed")
-                   for r in self.new_runs(since) for ti in self.task_instances(r["dag_run_id"]))
+        return any(
+            ti["state"] in ("up_for_retry", "failed", "upstream_failed")
+            for r in self.new_runs(since)
+            for ti in self.task_instances(r["dag_run_id"])
+        )
 
     def retries(self, run_id: str) -> int:
         """Task tries beyond the first in a run: what Airflow retried by itself."""
@@ -88,25 +96,38 @@ class Operator:
             if not any(r["state"] in ACTIVE for r in runs):
                 return {r["dag_run_id"]: r["state"] for r in runs if r["dag_run_id"] not in since}
             if time.monotonic() > deadline:
-                raise AssertionError(f"ingest runs still active after {timeout_s:.0f} s: "
-                                     f"{[(r['dag_run_id'], r['state']) for r in runs if r['state'] in ACTIVE]}")
+                raise AssertionError(
+                    f"ingest runs still active after {timeout_s:.0f} s: "
+                    f"{[(r['dag_run_id'], r['state']) for r in runs if r['state'] in ACTIVE]}"
+                )
             time.sleep(3)
 
     def clear_failed(self, run_id: str) -> int:
         """Clear the failed tasks of a run and everything downstream of them, as an operator does in the UI."""
+
         def clear(c: AirflowClient) -> Any:
-            response = c.http.post(f"/api/v2/dags/{INGEST_DAG}/clearTaskInstances", json={
-                "dry_run": False, "dag_run_id": run_id, "only_failed": True, "include_downstream": True,
-                "reset_dag_runs": True})
+            response = c.http.post(
+                f"/api/v2/dags/{INGEST_DAG}/clearTaskInstances",
+                json={
+                    "dry_run": False,
+                    "dag_run_id": run_id,
+                    "only_failed": True,
+                    "include_downstream": True,
+                    "reset_dag_runs": True,
+                },
+            )
             response.raise_for_status()
             return response.json()
+
         body = self._call(clear)
         return len(body.get("task_instances", []))
 
 
 def pause(op: Operator, dag_id: str) -> None:
     """Pause a DAG (the suite runs only the ingestion: publish, KPI and quality runs would compete for the CPU)."""
+
     def patch(c: AirflowClient) -> None:
         c.wait_for_dag(dag_id)
         c.http.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": True}).raise_for_status()
+
     op._call(patch)

@@ -41,9 +41,13 @@ def build_batch(*, dossiers: int = 12, scans: int = 10, pages: int = 3, dpi: int
     fates = {"records/chaos-feed.jsonl": "done"}
     codes = [d.ma_ho_so for d in feed.dossiers][:scans]
     # A few rendered pages, combined differently in each scan: distinct files, a fraction of the rendering time.
-    pool = [render_document(KINDS[n % 3], replace(DocFields.fake(seed + n), ma_ho_so=codes[n % len(codes)]),
-                            dpi=dpi, seed=seed + n)[0][0] for n in range(2 * pages)]
-    combos = list(itertools.permutations(range(len(pool)), pages))[::7][:len(codes)]
+    pool = [
+        render_document(
+            KINDS[n % 3], replace(DocFields.fake(seed + n), ma_ho_so=codes[n % len(codes)]), dpi=dpi, seed=seed + n
+        )[0][0]
+        for n in range(2 * pages)
+    ]
+    combos = list(itertools.permutations(range(len(pool)), pages))[::7][: len(codes)]
     with tempfile.TemporaryDirectory(prefix="sohoa-chaos-batch-") as tmp:
         for i, code in enumerate(codes):
             images = [pool[n] for n in combos[i]]
@@ -55,5 +59,11 @@ def build_batch(*, dossiers: int = 12, scans: int = 10, pages: int = 3, dpi: int
     fates[f"scans/{codes[0]}/sao-lai.pdf"] = "duplicate"
     files[f"scans/{codes[1]}/trong.pdf"] = b""
     fates[f"scans/{codes[1]}/trong.pdf"] = "quarantined"
-    return Batch(files, fates, record_lines=len(feed.lines), dossiers=len(feed.dossiers), documents=len(codes),
-                 pages=len(codes) * pages)
+    return Batch(
+        files,
+        fates,
+        record_lines=len(feed.lines),
+        dossiers=len(feed.dossiers),
+        documents=len(codes),
+        pages=len(codes) * pages,
+    )

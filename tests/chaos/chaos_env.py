@@ -29,7 +29,6 @@ from sohoa.storage import s3
 STORE_MB = 160  # the S3 store's filesystem: room for a few batches, small enough to fill in a second
 
 
-
 def free_port() -> int:
     import socket
 
@@ -43,8 +42,13 @@ def mount_tmpfs(path: Path, size_mb: int) -> str | None:
     """Mount a tmpfs of ``size_mb`` on ``path``; None when done, else why it could not be mounted."""
     path.mkdir(parents=True, exist_ok=True)
     try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0755", "chaos-s3", str(path)],
-                              capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0755", "chaos-s3", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"mount failed: {exc}"
     return None if done.returncode == 0 else f"mount failed: {done.stderr.strip()[:200]}"
@@ -78,9 +82,15 @@ class ChaosEnv:
         error = mount_tmpfs(store, STORE_MB)
         tag = uuid.uuid4().hex[:6]
         settings = Settings(
-            home=home, database_url=None, s3_endpoint=None, airflow_url=None,
-            embedded_pg_port=free_port(), embedded_s3_port=free_port(), embedded_airflow_port=free_port(),
-            s3_access_key=f"chaos-{tag}", s3_secret_key=SecretStr(f"chaos-secret-{uuid.uuid4().hex}"),
+            home=home,
+            database_url=None,
+            s3_endpoint=None,
+            airflow_url=None,
+            embedded_pg_port=free_port(),
+            embedded_s3_port=free_port(),
+            embedded_airflow_port=free_port(),
+            s3_access_key=f"chaos-{tag}",
+            s3_secret_key=SecretStr(f"chaos-secret-{uuid.uuid4().hex}"),
             pseudonym_key=SecretStr("chaos-pseudonym-key"),
         )
         env = cls(settings, store, error is None, error)
@@ -110,16 +120,23 @@ class ChaosEnv:
     def reset(self) -> None:
         """Empty the buckets and sohoa's tables (not Airflow's): each fault starts from the same state."""
         client = s3.make_client(self.settings)
-        for bucket in (self.settings.bucket_landing, self.settings.bucket_raw, self.settings.bucket_derived,
-                       self.settings.bucket_quarantine, self.settings.bucket_published):
+        for bucket in (
+            self.settings.bucket_landing,
+            self.settings.bucket_raw,
+            self.settings.bucket_derived,
+            self.settings.bucket_quarantine,
+            self.settings.bucket_published,
+        ):
             for obj in s3.list_objects(client, bucket):
                 client.remove_object(bucket, obj.key)
         conn = psycopg2.connect(self.settings.dsn())
         try:
             with conn, conn.cursor() as cur:
-                cur.execute("SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables "
-                            "WHERE schemaname IN ('sohoa', 'portal') "
-                            "OR (schemaname = 'kpi' AND tablename <> 'ngay_nghi')")
+                cur.execute(
+                    "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables "
+                    "WHERE schemaname IN ('sohoa', 'portal') "
+                    "OR (schemaname = 'kpi' AND tablename <> 'ngay_nghi')"
+                )
                 row = cur.fetchone()
                 if row and row[0]:
                     cur.execute(f"TRUNCATE {row[0]} RESTART IDENTITY CASCADE")

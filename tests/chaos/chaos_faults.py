@@ -62,6 +62,7 @@ def _a_task_failed(op: Operator, since: set[str], *, within_s: float) -> None:
 
 # -- the S3 server killed --------------------------------------------------------------------------------------
 
+
 def _kill_s3(env: ChaosEnv, _op: Operator, _since: set[str]) -> None:
     record = processes.read_record(env.settings.home, "s3")
     proc = record.process() if record else None
@@ -77,6 +78,7 @@ def _restart_s3(env: ChaosEnv, op: Operator, since: set[str]) -> None:
 
 # -- PostgreSQL restarted --------------------------------------------------------------------------------------
 
+
 def _restart_pg(env: ChaosEnv, _op: Operator, _since: set[str]) -> None:
     postgres.stop(env.settings)  # fast shutdown: every session is cut, as in a failover
     postgres.start(env.settings)
@@ -87,6 +89,7 @@ def _services_up(env: ChaosEnv, _op: Operator, _since: set[str]) -> None:
 
 
 # -- an Airflow worker killed mid-OCR ------------------------------------------------------------------------
+
 
 def ocr_task_process(env: ChaosEnv, op: Operator, since: set[str]) -> psutil.Process | None:
     """The task process of a running ``ocr_documents`` task instance, among the suite's scheduler's descendants."""
@@ -123,6 +126,7 @@ def _let_airflow_retry(env: ChaosEnv, _op: Operator, _since: set[str]) -> None:
 
 # -- the S3 store's disk full ----------------------------------------------------------------------------------
 
+
 def _fill_disk(env: ChaosEnv, _op: Operator, _since: set[str]) -> None:
     """Write ballast until the filesystem refuses a single byte more (1 MiB blocks, then 4 KiB ones)."""
     for name, block in ((BALLAST, 1 << 20), (BALLAST + "-tail", 4096)):
@@ -142,12 +146,32 @@ def _free_disk(env: ChaosEnv, op: Operator, since: set[str]) -> None:
 
 
 FAULTS = {
-    "s3_kill": Fault("s3_kill", "SIGKILL to the S3 server (nanio) while documents are stored; restarted",
-                     _scans_stored(3), _kill_s3, _restart_s3),
-    "pg_restart": Fault("pg_restart", "PostgreSQL (sohoa data + Airflow metadata) restarted mid-OCR",
-                        _ocr_under_way, _restart_pg, _services_up),
-    "worker_kill": Fault("worker_kill", "SIGKILL to the task process of a running mapped OCR task",
-                         _ocr_under_way, _kill_worker, _let_airflow_retry),
-    "disk_full": Fault("disk_full", "the S3 store's filesystem filled while documents are stored; freed",
-                       _scans_stored(3), _fill_disk, _free_disk),
+    "s3_kill": Fault(
+        "s3_kill",
+        "SIGKILL to the S3 server (nanio) while documents are stored; restarted",
+        _scans_stored(3),
+        _kill_s3,
+        _restart_s3,
+    ),
+    "pg_restart": Fault(
+        "pg_restart",
+        "PostgreSQL (sohoa data + Airflow metadata) restarted mid-OCR",
+        _ocr_under_way,
+        _restart_pg,
+        _services_up,
+    ),
+    "worker_kill": Fault(
+        "worker_kill",
+        "SIGKILL to the task process of a running mapped OCR task",
+        _ocr_under_way,
+        _kill_worker,
+        _let_airflow_retry,
+    ),
+    "disk_full": Fault(
+        "disk_full",
+        "the S3 store's filesystem filled while documents are stored; freed",
+        _scans_stored(3),
+        _fill_disk,
+        _free_disk,
+    ),
 }

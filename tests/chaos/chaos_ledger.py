@@ -62,22 +62,29 @@ def account(settings: Settings, batch: Batch) -> list[str]:
     expect("originals missing from raw", sorted(referenced - raw), [])
 
     # OCR: one result per original, each page once, artefacts for exactly the results on record.
-    expect("OCR results done", _one(settings, "SELECT count(*) FROM sohoa.ocr_result WHERE status = 'done'"),
-           batch.originals)
+    expect(
+        "OCR results done",
+        _one(settings, "SELECT count(*) FROM sohoa.ocr_result WHERE status = 'done'"),
+        batch.originals,
+    )
     expect("OCR pages", _one(settings, "SELECT count(*) FROM sohoa.ocr_page"), batch.pages)
     done = {str(s) for (s,) in _rows(settings, "SELECT sha256 FROM sohoa.ocr_result")}
     derived = {o.key.split("/")[2] for o in s3.list_objects(client, settings.bucket_derived, "ocr/")}
     expect("derived artefacts without an OCR result", sorted(derived - done), [])
 
     # Quarantine: exactly the copies of the quarantined files.
-    wanted = {s3.content_key(str(s)) for (s,) in _rows(
-        settings, "SELECT sha256 FROM sohoa.landing_object WHERE status = 'quarantined'")}
+    wanted = {
+        s3.content_key(str(s))
+        for (s,) in _rows(settings, "SELECT sha256 FROM sohoa.landing_object WHERE status = 'quarantined'")
+    }
     held = {o.key for o in s3.list_objects(client, settings.bucket_quarantine)}
     expect("quarantine bucket", sorted(held), sorted(wanted))
 
     # Findings: only the planted ones are errors (a fault must not leave a finding behind).
-    errors = Counter(str(r) for (r,) in _rows(
-        settings, "SELECT rule FROM sohoa.issue WHERE severity = 'error' AND resolved_at IS NULL"))
+    errors = Counter(
+        str(r)
+        for (r,) in _rows(settings, "SELECT rule FROM sohoa.issue WHERE severity = 'error' AND resolved_at IS NULL")
+    )
     expect("open error findings", dict(errors), {"document.empty": 1})
     return problems
 

@@ -29,17 +29,26 @@ class Recovery:
 
 
 def table(rows: list[Recovery]) -> str:
-    lines = [f"{'fault':<12} {'injected at':>11} {'recovery':>9} {'retries':>7} {'cleared':>7} {'reruns':>6}  clean",
-             "-" * 64]
+    lines = [
+        f"{'fault':<12} {'injected at':>11} {'recovery':>9} {'retries':>7} {'cleared':>7} {'reruns':>6}  clean",
+        "-" * 64,
+    ]
     for r in rows:
-        lines.append(f"{r.fault:<12} {r.injected_after_s:>10.1f}s {r.recovery_s:>8.1f}s {r.airflow_retries:>7} "
-                     f"{r.cleared_runs:>7} {r.extra_runs:>6}  {'yes' if r.clean else 'NO'}")
+        lines.append(
+            f"{r.fault:<12} {r.injected_after_s:>10.1f}s {r.recovery_s:>8.1f}s {r.airflow_retries:>7} "
+            f"{r.cleared_runs:>7} {r.extra_runs:>6}  {'yes' if r.clean else 'NO'}"
+        )
     return "\n".join(lines)
 
 
 def write(rows: list[Recovery], *, batch: dict[str, int], suite_s: float, path: Path = ARTIFACT) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "host": platform.node(),
-            "suite_seconds": round(suite_s, 1), "batch": batch, "faults": [asdict(r) for r in rows]}
+    body = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "suite_seconds": round(suite_s, 1),
+        "batch": batch,
+        "faults": [asdict(r) for r in rows],
+    }
     path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

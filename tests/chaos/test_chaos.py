@@ -56,9 +56,16 @@ def recoveries(batch: Batch) -> Iterator[list[Recovery]]:
     rows: list[Recovery] = []
     yield rows
     if rows:
-        path = write(rows, batch={"files": len(batch.files), "record_lines": batch.record_lines,
-                                  "documents": batch.documents, "pages": batch.pages},
-                     suite_s=time.monotonic() - STARTED)
+        path = write(
+            rows,
+            batch={
+                "files": len(batch.files),
+                "record_lines": batch.record_lines,
+                "documents": batch.documents,
+                "pages": batch.pages,
+            },
+            suite_s=time.monotonic() - STARTED,
+        )
         print(f"\nchaos: recovery per fault (fault -> clean reconciliation)\n{table(rows)}\nwritten to {path}")
 
 
@@ -102,7 +109,8 @@ def _recover(env: ChaosEnv, op: Operator, batch: Batch, fault: Fault, row: Recov
 
 @pytest.mark.parametrize("name", list(FAULTS))
 def test_fault_leaves_every_file_and_record_accounted_for_once(
-        name: str, env: ChaosEnv, operator: Operator, batch: Batch, recoveries: list[Recovery]) -> None:
+    name: str, env: ChaosEnv, operator: Operator, batch: Batch, recoveries: list[Recovery]
+) -> None:
     fault = FAULTS[name]
     if name == "disk_full" and not env.mounted:
         pytest.skip(f"no small filesystem for the S3 store ({env.mount_error}); the full-disk fault needs one")
@@ -117,8 +125,10 @@ def test_fault_leaves_every_file_and_record_accounted_for_once(
     row.recovery_s = round(time.monotonic() - t_fault, 1)
     row.reconciliation = report.as_dict()
     row.clean = not row.problems and not report.problems and report.fixity_failed == 0
-    print(f"\nchaos {name}: recovered in {row.recovery_s:.1f} s; runs {row.run_states}; "
-          f"retries {row.airflow_retries}, cleared {row.cleared_runs}, extra runs {row.extra_runs}")
+    print(
+        f"\nchaos {name}: recovered in {row.recovery_s:.1f} s; runs {row.run_states}; "
+        f"retries {row.airflow_retries}, cleared {row.cleared_runs}, extra runs {row.extra_runs}"
+    )
     assert not row.problems, row.problems
     assert report.problems == {}, report.as_dict()
     assert report.fixity_checked == batch.originals, report.as_dict()

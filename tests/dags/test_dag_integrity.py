@@ -12,8 +12,18 @@ import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 DAG_FILES = sorted(DAGS.glob("*.py"))
-HEAVY = ("pandas", "PIL", "pytesseract", "great_expectations", "pdfplumber", "pypdfium2", "minio", "psycopg2",
-         "sohoa", "ocr")
+HEAVY = (
+    "pandas",
+    "PIL",
+    "pytesseract",
+    "great_expectations",
+    "pdfplumber",
+    "pypdfium2",
+    "minio",
+    "psycopg2",
+    "sohoa",
+    "ocr",
+)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +78,14 @@ def test_dag_file_parses_without_heavy_imports(path: Path) -> None:
     # Airflow itself is imported first so that only the DAG file's own cost is measured.
     # Airflow puts the plugins folder on sys.path before it parses DAG files.
     env = {**os.environ, "PYTHONPATH": str(DAGS.parent / "plugins")}
-    done = subprocess.run([sys.executable, "-c", "import airflow.sdk\n" + code], capture_output=True, text=True,
-                          timeout=120, check=False, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", "import airflow.sdk\n" + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     elapsed, heavy = eval(done.stdout.strip().splitlines()[-1])  # noqa: S307 - our own repr
     assert heavy == [], f"{path.name} imports {heavy} at parse time"

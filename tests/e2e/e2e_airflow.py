@@ -39,8 +39,9 @@ AirflowFactory = Callable[..., contextlib.AbstractContextManager[Settings]]
 
 
 @pytest.fixture(scope="module")
-def airflow_env(database_url: str, s3_server: str, services_home: Path, pg_server: str,
-                port_factory: Callable[[], int]) -> AirflowFactory:
+def airflow_env(
+    database_url: str, s3_server: str, services_home: Path, pg_server: str, port_factory: Callable[[], int]
+) -> AirflowFactory:
     """A factory of running Airflows: ``with airflow_env("publish", own_database=True, **overrides) as settings``.
 
     ``own_database`` gives the module a fresh, migrated sohoa database instead of the session's shared one
@@ -62,12 +63,17 @@ def airflow_env(database_url: str, s3_server: str, services_home: Path, pg_serve
             url = pg_server.rpartition("/")[0] + "/" + database
             migrate(url)
         fields: dict[str, Any] = {
-            "home": services_home / f"e2e-{name}-{tag}", "database_url": SecretStr(url),
-            "airflow_database": f"airflow_e2e_{name}_{tag}", "embedded_airflow_port": port_factory(),
-            "s3_endpoint": s3_server, "s3_access_key": "test-access",
-            "s3_secret_key": SecretStr("test-secret-key-123"), "pseudonym_key": SecretStr("e2e-pseudonym-key"),
-            **{f"bucket_{b}": f"{b}-e2e-{name}-{tag}" for b in ("landing", "raw", "derived", "quarantine",
-                                                               "published")},
+            "home": services_home / f"e2e-{name}-{tag}",
+            "database_url": SecretStr(url),
+            "airflow_database": f"airflow_e2e_{name}_{tag}",
+            "embedded_airflow_port": port_factory(),
+            "s3_endpoint": s3_server,
+            "s3_access_key": "test-access",
+            "s3_secret_key": SecretStr("test-secret-key-123"),
+            "pseudonym_key": SecretStr("e2e-pseudonym-key"),
+            **{
+                f"bucket_{b}": f"{b}-e2e-{name}-{tag}" for b in ("landing", "raw", "derived", "quarantine", "published")
+            },
         }
         settings = Settings(**{**fields, **overrides})
         created.append(settings.airflow_database)

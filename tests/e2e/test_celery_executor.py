@@ -33,8 +33,7 @@ from sohoa.storage import s3
 
 # Start-up of six Airflow processes plus the ingestion chain (the scheduled run the DAG starts with, then the
 # triggered one and the DAGs they set off): longer than the suite's 600 s default on a busy 2-core machine.
-pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow, pytest.mark.heavy,
-              pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow, pytest.mark.heavy, pytest.mark.timeout(2400)]
 
 REDIS_URL = os.environ.get("SOHOA_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 AGENCY = "000.00.32.H19"
@@ -49,8 +48,10 @@ def _redis() -> object:
     try:
         client.ping()
     except redis.RedisError as exc:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL.rsplit('@', 1)[-1]} ({type(exc).__name__}): "
-                    "start redis-server or set SOHOA_TEST_REDIS_URL")
+        pytest.skip(
+            f"Redis is not reachable at {REDIS_URL.rsplit('@', 1)[-1]} ({type(exc).__name__}): "
+            "start redis-server or set SOHOA_TEST_REDIS_URL"
+        )
     return client
 
 
@@ -72,9 +73,14 @@ def celery_settings(airflow_env: AirflowFactory) -> Iterator[Settings]:
     assert isinstance(client, redis.Redis)
     prefix = f"sohoa-e2e-{uuid.uuid4().hex[:8]}:"
     try:
-        with airflow_env("celery", airflow_executor="celery", celery_broker_url=SecretStr(REDIS_URL),
-                         celery_key_prefix=prefix, celery_ocr_concurrency=1,
-                         celery_default_concurrency=3) as settings:
+        with airflow_env(
+            "celery",
+            airflow_executor="celery",
+            celery_broker_url=SecretStr(REDIS_URL),
+            celery_key_prefix=prefix,
+            celery_ocr_concurrency=1,
+            celery_default_concurrency=3,
+        ) as settings:
             yield settings
     finally:
         _delete_prefixed(client, prefix)
@@ -83,10 +89,19 @@ def celery_settings(airflow_env: AirflowFactory) -> Iterator[Settings]:
 
 
 def _records() -> bytes:
-    base = {"MaTTHC": "2.000815.000.00.00.H19", "MaCoQuan": AGENCY, "KenhThucHien": 2,
-            "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "NgayHenTra": "20260112170000",
-            "SoGiayToChuHoSo": "075095012345", "LoaiDoiTuong": 1, "ChuHoSo": "Nguyễn Văn An",
-            "MaHoSo": CODE, "TrangThaiHoSo": 4, "CapNhatLuc": "2026-01-06T02:00:00Z"}
+    base = {
+        "MaTTHC": "2.000815.000.00.00.H19",
+        "MaCoQuan": AGENCY,
+        "KenhThucHien": 2,
+        "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+        "NgayHenTra": "20260112170000",
+        "SoGiayToChuHoSo": "075095012345",
+        "LoaiDoiTuong": 1,
+        "ChuHoSo": "Nguyễn Văn An",
+        "MaHoSo": CODE,
+        "TrangThaiHoSo": 4,
+        "CapNhatLuc": "2026-01-06T02:00:00Z",
+    }
     return (json.dumps(base, ensure_ascii=False) + "\n").encode()
 
 
@@ -97,8 +112,11 @@ def _task_instances(settings: Settings, dag_id: str) -> list[tuple[str, str, int
     conn = psycopg2.connect(settings.dsn(settings.airflow_database))
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT task_id, run_id, map_index, state, queue, hostname FROM task_instance "
-                        "WHERE dag_id = %s ORDER BY task_id, run_id, map_index", (dag_id,))
+            cur.execute(
+                "SELECT task_id, run_id, map_index, state, queue, hostname FROM task_instance "
+                "WHERE dag_id = %s ORDER BY task_id, run_id, map_index",
+                (dag_id,),
+            )
             return list(cur.fetchall())
     finally:
         conn.close()
@@ -146,8 +164,10 @@ def test_ingest_on_celery_routes_ocr_to_its_worker(celery_settings: Settings, tm
     assert {(ti[4], ti[5]) for ti in others} == {("default", default_node)}
 
     with connect(settings) as conn, conn.cursor() as cur:
-        cur.execute("SELECT d.ma_ho_so, o.status, o.page_count, o.text_uri FROM sohoa.document d "
-                    "JOIN sohoa.ocr_result o USING (sha256)")
+        cur.execute(
+            "SELECT d.ma_ho_so, o.status, o.page_count, o.text_uri FROM sohoa.document d "
+            "JOIN sohoa.ocr_result o USING (sha256)"
+        )
         stored = cur.fetchall()
     assert len(stored) == 1
     ma_ho_so, _status, pages, text_uri = stored[0]
@@ -157,8 +177,11 @@ def test_ingest_on_celery_routes_ocr_to_its_worker(celery_settings: Settings, tm
 
     # `services down` (here: Airflow's part of it) leaves no process of the run behind, workers included.
     tree = _service_tree(settings)
-    assert {p.pid for p in tree} >= {r.pid for r in (processes.read_record(settings.home, s.record_name)
-                                                      for s in workers.worker_specs(settings)) if r}
+    assert {p.pid for p in tree} >= {
+        r.pid
+        for r in (processes.read_record(settings.home, s.record_name) for s in workers.worker_specs(settings))
+        if r
+    }
     airflow.stop(settings)
     _gone, alive = psutil.wait_procs([p for p in tree if p.is_running()], timeout=10)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive

@@ -36,16 +36,23 @@ def airflow_settings(airflow_env: AirflowFactory) -> Iterator[Settings]:
 
 
 def _records() -> bytes:
-    base = {"MaTTHC": "2.000815.000.00.00.H19", "MaCoQuan": AGENCY, "KenhThucHien": 2,
-            "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "NgayHenTra": "20260112170000",
-            "SoGiayToChuHoSo": "075095012345", "LoaiDoiTuong": 1, "ChuHoSo": "Nguyễn Văn An"}
+    base = {
+        "MaTTHC": "2.000815.000.00.00.H19",
+        "MaCoQuan": AGENCY,
+        "KenhThucHien": 2,
+        "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+        "NgayHenTra": "20260112170000",
+        "SoGiayToChuHoSo": "075095012345",
+        "LoaiDoiTuong": 1,
+        "ChuHoSo": "Nguyễn Văn An",
+    }
     lines = [
         {**base, "MaHoSo": KNOWN, "TrangThaiHoSo": 2, "CapNhatLuc": "2026-01-05T09:00:00+07:00"},
         {**base, "MaHoSo": KNOWN, "TrangThaiHoSo": 4, "CapNhatLuc": "2026-01-06T02:00:00Z"},
         {**base, "MaHoSo": OTHER, "TrangThaiHoSo": 11, "CapNhatLuc": "20260105100000"},
     ]
     text = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
-    return (text + "\n{\"MaHoSo\": \n").encode()
+    return (text + '\n{"MaHoSo": \n').encode()
 
 
 def _chain_succeeded(outcomes: list[RunOutcome]) -> None:
@@ -76,15 +83,21 @@ def test_batch_through_airflow(airflow_settings: Settings, tmp_path: Path) -> No
     assert {o.dag_id for o in outcomes[1:]} == consumers
 
     with connect(settings) as conn, conn.cursor() as cur:
-        cur.execute("SELECT ma_ho_so, trang_thai, kenh_thuc_hien, so_thanh_phan_so_hoa, chu_ho_so_ma_hoa "
-                    "FROM publish.ho_so ORDER BY ma_ho_so")
+        cur.execute(
+            "SELECT ma_ho_so, trang_thai, kenh_thuc_hien, so_thanh_phan_so_hoa, chu_ho_so_ma_hoa "
+            "FROM publish.ho_so ORDER BY ma_ho_so"
+        )
         ho_so = cur.fetchall()
-        cur.execute("SELECT ma_ho_so, loai, object_uri, mime_type, so_trang, dpi_toi_thieu, text_uri "
-                    "FROM publish.giay_to ORDER BY ma_ho_so")
+        cur.execute(
+            "SELECT ma_ho_so, loai, object_uri, mime_type, so_trang, dpi_toi_thieu, text_uri "
+            "FROM publish.giay_to ORDER BY ma_ho_so"
+        )
         giay_to = cur.fetchall()
         # gx.* findings come from the sohoa_quality DAG, which the ingestion triggers and which runs on its own.
-        cur.execute("SELECT rule, severity, ma_ho_so, object_key, line_no FROM quality.issues "
-                    "WHERE rule NOT LIKE 'gx.%' ORDER BY rule")
+        cur.execute(
+            "SELECT rule, severity, ma_ho_so, object_key, line_no FROM quality.issues "
+            "WHERE rule NOT LIKE 'gx.%' ORDER BY rule"
+        )
         issues = cur.fetchall()
 
     # The later state wins; the status-11 line is stored but not usable.
@@ -121,9 +134,11 @@ def test_batch_through_airflow(airflow_settings: Settings, tmp_path: Path) -> No
     again = run_chain(settings, timeout_s=600, report=lambda _m: None)
     _chain_succeeded(again)
     with connect(settings) as conn, conn.cursor() as cur:
-        cur.execute("SELECT (SELECT count(*) FROM sohoa.record_version), (SELECT count(*) FROM sohoa.document), "
-                    "(SELECT count(*) FROM sohoa.issue WHERE rule NOT LIKE 'gx.%'), "
-                    "(SELECT count(*) FROM sohoa.ocr_result)")
+        cur.execute(
+            "SELECT (SELECT count(*) FROM sohoa.record_version), (SELECT count(*) FROM sohoa.document), "
+            "(SELECT count(*) FROM sohoa.issue WHERE rule NOT LIKE 'gx.%'), "
+            "(SELECT count(*) FROM sohoa.ocr_result)"
+        )
         counts = cur.fetchone()
     assert counts == (4, 2, len(issues), 2)
 
@@ -137,7 +152,7 @@ def _tables(settings: Settings) -> dict[str, list[tuple[object, ...]]]:
         "ocr_result": "SELECT sha256, status, text_uri, page_count, min_dpi FROM sohoa.ocr_result",
         # gx.* findings belong to the sohoa_quality DAG (tested on its own in tests/e2e/test_quality_dag.py).
         "issue": "SELECT source, ma_ho_so, object_key, line_no, rule, severity, detail, resolved_at IS NULL "
-                 "FROM sohoa.issue WHERE rule NOT LIKE 'gx.%'",
+        "FROM sohoa.issue WHERE rule NOT LIKE 'gx.%'",
         "record_version": "SELECT batch_id, line_no, ma_ho_so, trang_thai FROM sohoa.record_version",
     }
     with connect(settings) as conn, conn.cursor() as cur:
@@ -150,8 +165,7 @@ def _tables(settings: Settings) -> dict[str, list[tuple[object, ...]]]:
 
 @pytest.mark.heavy  # make test-heavy; the whole corpus runs in tests/integration/test_hostile_documents.py
 @pytest.mark.timeout(1800)  # two chains of up to 900 and 600 s: a hang fails, a loaded machine does not
-def test_hostile_files_are_accounted_for_file_by_file_and_a_rerun_changes_nothing(
-        airflow_settings: Settings) -> None:
+def test_hostile_files_are_accounted_for_file_by_file_and_a_rerun_changes_nothing(airflow_settings: Settings) -> None:
     from sohoa.sample.hostile import KINDS
 
     settings = airflow_settings
@@ -159,9 +173,20 @@ def test_hostile_files_are_accounted_for_file_by_file_and_a_rerun_changes_nothin
     code = f"{AGENCY}-260107-0042"
     # A sample of the corpus's bad files, refused at intake and at OCR (the whole corpus, stored kinds and odd
     # keys included, runs through the same intake code in tests/integration/test_hostile_documents.py).
-    sample = {"zero-bytes.pdf", "truncated.pdf", "garbage-body.pdf", "encrypted-rc4.pdf", "encrypted-aes256.pdf",
-              "page.pdf", "don.docx.pdf", "bomb.png", "truncated.png", "flate-bomb.pdf", "huge-image.pdf",
-              "2001-pages.pdf"}
+    sample = {
+        "zero-bytes.pdf",
+        "truncated.pdf",
+        "garbage-body.pdf",
+        "encrypted-rc4.pdf",
+        "encrypted-aes256.pdf",
+        "page.pdf",
+        "don.docx.pdf",
+        "bomb.png",
+        "truncated.png",
+        "flate-bomb.pdf",
+        "huge-image.pdf",
+        "2001-pages.pdf",
+    }
     kinds = [k for k in KINDS if k.name in sample]
     assert len(kinds) == len(sample)
     for kind in kinds:
@@ -198,17 +223,40 @@ def test_no_applicant_identity_in_airflow_task_or_service_logs(airflow_settings:
 
     settings = airflow_settings
     people = {"079196004321": "Trần Thị Bích Ngọc", "001087009876": "Hoàng Văn Thụ"}
-    base = {"MaTTHC": "2.000815.000.00.00.H19", "MaCoQuan": AGENCY, "TrangThaiHoSo": 2, "LoaiDoiTuong": 1,
-            "NgayTiepNhan": "2026-01-08T09:00:00+07:00", "CapNhatLuc": "2026-01-08T09:00:00+07:00"}
+    base = {
+        "MaTTHC": "2.000815.000.00.00.H19",
+        "MaCoQuan": AGENCY,
+        "TrangThaiHoSo": 2,
+        "LoaiDoiTuong": 1,
+        "NgayTiepNhan": "2026-01-08T09:00:00+07:00",
+        "CapNhatLuc": "2026-01-08T09:00:00+07:00",
+    }
     (cccd_a, name_a), (cccd_b, name_b) = people.items()
-    lines = [json.dumps({**base, "MaHoSo": f"{AGENCY}-260108-0001", "ChuHoSo": name_a, "SoGiayToChuHoSo": cccd_a},
-                        ensure_ascii=False),
-             json.dumps({**base, "MaHoSo": f"{AGENCY}-260108-0002", "ChuHoSo": name_b, "SoGiayToChuHoSo": cccd_b,
-                         "NgayTiepNhan": "08/01/2026"}, ensure_ascii=False),
-             f'{{"MaHoSo": "{AGENCY}-260108-0003", "ChuHoSo": "{name_a}", "SoGiayToChuHoSo": "{cccd_a}"']
+    lines = [
+        json.dumps(
+            {**base, "MaHoSo": f"{AGENCY}-260108-0001", "ChuHoSo": name_a, "SoGiayToChuHoSo": cccd_a},
+            ensure_ascii=False,
+        ),
+        json.dumps(
+            {
+                **base,
+                "MaHoSo": f"{AGENCY}-260108-0002",
+                "ChuHoSo": name_b,
+                "SoGiayToChuHoSo": cccd_b,
+                "NgayTiepNhan": "08/01/2026",
+            },
+            ensure_ascii=False,
+        ),
+        f'{{"MaHoSo": "{AGENCY}-260108-0003", "ChuHoSo": "{name_a}", "SoGiayToChuHoSo": "{cccd_a}"',
+    ]
     client = s3.make_client(settings)
-    s3.put_bytes(client, settings.bucket_landing, "records/2026-01-08-people.jsonl",
-                 ("\n".join(lines) + "\n").encode(), "application/x-ndjson")
+    s3.put_bytes(
+        client,
+        settings.bucket_landing,
+        "records/2026-01-08-people.jsonl",
+        ("\n".join(lines) + "\n").encode(),
+        "application/x-ndjson",
+    )
     run_chain(settings, timeout_s=900, report=lambda _m: None)
 
     def fold(text: str) -> str:

@@ -54,5 +54,7 @@ def test_publish_dag_writes_a_snapshot_and_emits_the_published_asset(airflow_set
         if any(x.get("snapshot") == latest for x in extras):
             break
         time.sleep(2)
-    assert any(x.get("snapshot") == latest and x.get("rows", {}).get("ho_so.parquet") == len(EXPECTED)  # type: ignore[union-attr]
-               for x in extras), extras
+    assert any(
+        x.get("snapshot") == latest and x.get("rows", {}).get("ho_so.parquet") == len(EXPECTED)  # type: ignore[union-attr]
+        for x in extras
+    ), extras

@@ -38,13 +38,26 @@ print("RESULT " + json.dumps({{"state": str(run.state), "tasks": states, "links"
 
 def _line(i: int) -> str:
     code = f"HS-{i:05d}" if i % 5 < 2 else f"{AGENCY}-260105-{i:04d}"
-    return json.dumps({"MaHoSo": code, "MaTTHC": "2.000815", "MaCoQuan": AGENCY, "TrangThaiHoSo": 2,
-                       "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "CapNhatLuc": "2026-01-05T10:00:00+07:00"})
+    return json.dumps(
+        {
+            "MaHoSo": code,
+            "MaTTHC": "2.000815",
+            "MaCoQuan": AGENCY,
+            "TrangThaiHoSo": 2,
+            "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+            "CapNhatLuc": "2026-01-05T10:00:00+07:00",
+        }
+    )
 
 
 def test_quality_dag_fails_loudly_on_a_bad_feed(settings: Settings, tmp_path: Path) -> None:
-    s3.put_bytes(s3.make_client(settings), settings.bucket_landing, "records/feed.jsonl",
-                 "\n".join(_line(i) for i in range(50)).encode(), "application/x-ndjson")
+    s3.put_bytes(
+        s3.make_client(settings),
+        settings.bucket_landing,
+        "records/feed.jsonl",
+        "\n".join(_line(i) for i in range(50)).encode(),
+        "application/x-ndjson",
+    )
     pipeline.run_all(settings)
 
     env = {
@@ -68,11 +81,18 @@ def test_quality_dag_fails_loudly_on_a_bad_feed(settings: Settings, tmp_path: Pa
     }
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     airflow = str(Path(sys.executable).parent / "airflow")
-    migrated = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=600,
-                              check=False)
+    migrated = subprocess.run(
+        [airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
     assert migrated.returncode == 0, migrated.stderr[-2000:]
-    done = subprocess.run([sys.executable, "-c", RUN_DAG.format(dags=str(ROOT / "dags"))], env=env,
-                          capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_DAG.format(dags=str(ROOT / "dags"))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     result_line = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert result_line, (done.stdout[-3000:], done.stderr[-3000:])
     result = json.loads(result_line[-1].removeprefix("RESULT "))
@@ -85,8 +105,9 @@ def test_quality_dag_fails_loudly_on_a_bad_feed(settings: Settings, tmp_path: Pa
         with conn.cursor() as cur:
             cur.execute("SELECT severity, object_key FROM quality.issues WHERE rule = 'gx.records.dossier_code_format'")
             assert cur.fetchall() == [("error", "records/feed.jsonl")]
-            cur.execute("SELECT critical_failed, data_docs_uri FROM sohoa.gx_validation WHERE suite = %s",
-                        ("sohoa_records",))
+            cur.execute(
+                "SELECT critical_failed, data_docs_uri FROM sohoa.gx_validation WHERE suite = %s", ("sohoa_records",)
+            )
             [(critical, uri)] = cur.fetchall()
             cur.execute("SELECT count(*) FROM sohoa.record_version")
             assert cur.fetchone() == (50,)

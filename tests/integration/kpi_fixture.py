@@ -56,10 +56,21 @@ def _vn(text: str) -> str:
     return text.replace(" ", "T") + ":00+07:00"
 
 
-def record(code: str, received: str | None, *, status: int, agency: str = AGENCY_A, procedure: str = P1,
-           updated: str = "2021-04-30 12:00", **fields: Any) -> dict[str, Any]:
+def record(
+    code: str,
+    received: str | None,
+    *,
+    status: int,
+    agency: str = AGENCY_A,
+    procedure: str = P1,
+    updated: str = "2021-04-30 12:00",
+    **fields: Any,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "MaHoSo": code, "MaTTHC": procedure, "MaCoQuan": agency, "TrangThaiHoSo": status,
+        "MaHoSo": code,
+        "MaTTHC": procedure,
+        "MaCoQuan": agency,
+        "TrangThaiHoSo": status,
         "CapNhatLuc": _vn(updated),
     }
     if received is not None:
@@ -73,8 +84,16 @@ def _requests(*pairs: tuple[str, str | None]) -> list[dict[str, Any]]:
     return [{"NgayBoSung": _vn(a), "NgayTiepNhanBoSung": _vn(b) if b else None} for a, b in pairs]
 
 
-DIGITISED = [{"MaThanhPhanHoSo": "TP1", "TenTepDinhKem": "don.pdf", "DuongDanTaiTepTin": "/files/don.pdf",
-              "DuocSoHoa": 1, "DuocTaiSuDung": 0, "DuocLayTuKhoDMQG": 0}]
+DIGITISED = [
+    {
+        "MaThanhPhanHoSo": "TP1",
+        "TenTepDinhKem": "don.pdf",
+        "DuongDanTaiTepTin": "/files/don.pdf",
+        "DuocSoHoa": 1,
+        "DuocTaiSuDung": 0,
+        "DuocLayTuKhoDMQG": 0,
+    }
+]
 REUSED = [{**DIGITISED[0], "DuocTaiSuDung": 1}]
 FROM_STORE = [{**DIGITISED[0], "DuocLayTuKhoDMQG": 1}]
 E_RESULT = [{"TenGiayTo": "Giấy phép", "MaGiayToKetQua": "KQ.G09.000001", "DuongDanTepTinKetQua": "/kq/1.pdf"}]
@@ -99,39 +118,88 @@ D8 = code(AGENCY_A, "210415", 11)
 
 def april_records() -> list[dict[str, Any]]:
     rows = [
-        record(D1, "2021-04-05 23:50", status=10, KenhThucHien=2, NgayHenTra="2021-04-09 17:00",
-               NgayKetThucXuLy="2021-04-08 10:00", DanhSachLePhi=[{"TenPhiLePhi": "Lệ phí", "Gia": 50000}],
-               DuocThanhToanTrucTuyen=1, TaiLieuNop=REUSED, DanhSachGiayToKetQua=E_RESULT, DanhGiaHaiLong=1),
-        record(D2, "2021-04-05T17:10:00Z", status=10, NgayHenTra="2021-04-08 17:00",
-               NgayKetThucXuLy="2021-04-08 16:00", DanhSachLePhi=[{"TenPhiLePhi": "Miễn phí", "Gia": 0}],
-               DanhGiaHaiLong=3),
-        record(D3, "2021-04-07 09:00", status=9, KenhThucHien=2, NgayHenTra="2021-04-12 17:00",
-               NgayKetThucXuLy="2021-04-14 10:00", TaiLieuNop=DIGITISED,
-               DanhSachHoSoBoSung=_requests(("2021-04-08 10:00", "2021-04-09 10:00"),
-                                            ("2021-04-12 09:00", "2021-04-13 09:00")),
-               DanhSachLePhi=[{"TenPhiLePhi": "Lệ phí", "Gia": 20000}], DuocThanhToanTrucTuyen=0,
-               HinhThucThanhToan="QR"),
-        record(D4, "2021-04-12 08:00", status=5, KenhThucHien=2, NgayHenTra="2021-04-14 17:00",
-               DanhSachHoSoBoSung=_requests(("2021-04-13 08:00", None)), TaiLieuNop=FROM_STORE,
-               DanhSachLePhi=[{"TenPhiLePhi": "Lệ phí", "Gia": 10000}], HinhThucThanhToan="TIEN_MAT"),
+        record(
+            D1,
+            "2021-04-05 23:50",
+            status=10,
+            KenhThucHien=2,
+            NgayHenTra="2021-04-09 17:00",
+            NgayKetThucXuLy="2021-04-08 10:00",
+            DanhSachLePhi=[{"TenPhiLePhi": "Lệ phí", "Gia": 50000}],
+            DuocThanhToanTrucTuyen=1,
+            TaiLieuNop=REUSED,
+            DanhSachGiayToKetQua=E_RESULT,
+            DanhGiaHaiLong=1,
+        ),
+        record(
+            D2,
+            "2021-04-05T17:10:00Z",
+            status=10,
+            NgayHenTra="2021-04-08 17:00",
+            NgayKetThucXuLy="2021-04-08 16:00",
+            DanhSachLePhi=[{"TenPhiLePhi": "Miễn phí", "Gia": 0}],
+            DanhGiaHaiLong=3,
+        ),
+        record(
+            D3,
+            "2021-04-07 09:00",
+            status=9,
+            KenhThucHien=2,
+            NgayHenTra="2021-04-12 17:00",
+            NgayKetThucXuLy="2021-04-14 10:00",
+            TaiLieuNop=DIGITISED,
+            DanhSachHoSoBoSung=_requests(
+                ("2021-04-08 10:00", "2021-04-09 10:00"), ("2021-04-12 09:00", "2021-04-13 09:00")
+            ),
+            DanhSachLePhi=[{"TenPhiLePhi": "Lệ phí", "Gia": 20000}],
+            DuocThanhToanTrucTuyen=0,
+            HinhThucThanhToan="QR",
+        ),
+        record(
+            D4,
+            "2021-04-12 08:00",
+            status=5,
+            KenhThucHien=2,
+            NgayHenTra="2021-04-14 17:00",
+            DanhSachHoSoBoSung=_requests(("2021-04-13 08:00", None)),
+            TaiLieuNop=FROM_STORE,
+            DanhSachLePhi=[{"TenPhiLePhi": "Lệ phí", "Gia": 10000}],
+            HinhThucThanhToan="TIEN_MAT",
+        ),
         record(D5, "2021-04-16 10:00", status=10, NgayKetThucXuLy="2021-04-22 16:00"),
-        record(D5B, "2021-04-26 09:00", status=10, procedure=P2, KenhThucHien=3,
-               NgayKetThucXuLy="2021-04-28 10:00"),
+        record(D5B, "2021-04-26 09:00", status=10, procedure=P2, KenhThucHien=3, NgayKetThucXuLy="2021-04-28 10:00"),
         record(D5C, "2021-04-26 09:00", status=4, KenhThucHien=2),
-        record(D6, "2021-04-19 09:00", status=7, NgayHenTra="2021-04-23 17:00",
-               NgayKetThucXuLy="2021-04-20 10:00", DanhGiaHaiLong=3),
-        record(D7, "2021-03-25 09:00", status=10, NgayHenTra="2021-04-02 17:00",
-               NgayKetThucXuLy="2021-04-06 10:00", DanhGiaHaiLong=3),
+        record(
+            D6,
+            "2021-04-19 09:00",
+            status=7,
+            NgayHenTra="2021-04-23 17:00",
+            NgayKetThucXuLy="2021-04-20 10:00",
+            DanhGiaHaiLong=3,
+        ),
+        record(
+            D7,
+            "2021-03-25 09:00",
+            status=10,
+            NgayHenTra="2021-04-02 17:00",
+            NgayKetThucXuLy="2021-04-06 10:00",
+            DanhGiaHaiLong=3,
+        ),
         record(D7B, "2021-03-30 09:00", status=4, KenhThucHien=3, NgayHenTra="2021-04-05 17:00"),
         record(D8, None, status=3),
     ]
     for n in range(1, 33):
         finished = n == 1
-        rows.append(record(
-            code(AGENCY_B2, "210415", n), "2021-04-15 09:00", agency=AGENCY_B2, status=8 if finished else 4,
-            NgayHenTra="2021-04-16 17:00",
-            **({"NgayKetThucXuLy": "2021-04-15 15:00", "TaiLieuNop": DIGITISED} if finished else {}),
-        ))
+        rows.append(
+            record(
+                code(AGENCY_B2, "210415", n),
+                "2021-04-15 09:00",
+                agency=AGENCY_B2,
+                status=8 if finished else 4,
+                NgayHenTra="2021-04-16 17:00",
+                **({"NgayKetThucXuLy": "2021-04-15 15:00", "TaiLieuNop": DIGITISED} if finished else {}),
+            )
+        )
     return rows
 
 

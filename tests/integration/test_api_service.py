@@ -13,8 +13,9 @@ from sohoa.services import api, manager, processes
 pytestmark = pytest.mark.integration
 
 
-def test_the_api_service_starts_answers_is_reported_and_stops(settings: Settings, monkeypatch: pytest.MonkeyPatch,
-                                                               port_factory: Callable[[], int]) -> None:
+def test_the_api_service_starts_answers_is_reported_and_stops(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, port_factory: Callable[[], int]
+) -> None:
     port = port_factory()
     monkeypatch.setenv("SOHOA_API_PORT", str(port))
     monkeypatch.setenv("SOHOA_DATABASE_URL", settings.dsn())
@@ -29,7 +30,8 @@ def test_the_api_service_starts_answers_is_reported_and_stops(settings: Settings
         assert httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/v1/ho-so").status_code == 401  # no token, no data
         assert {"name": "api", "embedded": True, "running": True, "endpoint": f"http://127.0.0.1:{port}"} in [
-            vars(s) for s in manager.states(settings)]
+            vars(s) for s in manager.states(settings)
+        ]
         api.start(settings)  # idempotent
     finally:
         assert api.stop(settings)

@@ -42,8 +42,7 @@ def test_requests_beyond_the_pool_size_wait_and_all_succeed(database_url: str) -
 def test_a_request_that_waits_too_long_gets_a_clear_error(database_url: str) -> None:
     pool = WaitingPool(database_url, 1, application_name="sohoa-test-pool", wait_s=0.2)
     try:
-        with (pool.connection(), pytest.raises(PoolTimeout, match="no database connection came free"),
-              pool.connection()):
+        with pool.connection(), pytest.raises(PoolTimeout, match="no database connection came free"), pool.connection():
             pass
         with pool.connection() as conn, conn.cursor() as cur:  # and the pool is whole afterwards
             cur.execute("SELECT 1")

@@ -25,9 +25,18 @@ def _record(code: str, cccd: str) -> str:
     agency = code.split("-")[0]
     day = code.split("-")[1]
     received = f"20{day[:2]}-{day[2:4]}-{day[4:]}T09:00:00+07:00"
-    return json.dumps({"MaHoSo": code, "MaTTHC": "2.000815", "MaCoQuan": agency, "TrangThaiHoSo": 4,
-                       "LoaiDoiTuong": 1, "SoGiayToChuHoSo": cccd, "NgayTiepNhan": received,
-                       "CapNhatLuc": received})
+    return json.dumps(
+        {
+            "MaHoSo": code,
+            "MaTTHC": "2.000815",
+            "MaCoQuan": agency,
+            "TrangThaiHoSo": 4,
+            "LoaiDoiTuong": 1,
+            "SoGiayToChuHoSo": cccd,
+            "NgayTiepNhan": received,
+            "CapNhatLuc": received,
+        }
+    )
 
 
 def _scan(tmp: Path, kind: str, fields: DocFields, seed: int) -> bytes:
@@ -50,8 +59,12 @@ def _doc_id(settings: Settings, key: str) -> int:
 
 
 def _open_rules(settings: Settings, key: str) -> list[str]:
-    return [r[0] for r in _rows(settings, "SELECT rule FROM quality.issues WHERE object_key = %s AND resolved_at "
-                                          "IS NULL ORDER BY rule", key)]
+    return [
+        r[0]
+        for r in _rows(
+            settings, "SELECT rule FROM quality.issues WHERE object_key = %s AND resolved_at IS NULL ORDER BY rule", key
+        )
+    ]
 
 
 def test_fields_cross_checks_and_review(settings: Settings, tmp_path: Path) -> None:
@@ -70,12 +83,16 @@ def test_fields_cross_checks_and_review(settings: Settings, tmp_path: Path) -> N
     pipeline.run_all(settings)
 
     # The receipt naming a dossier on record is filed under it by intake; the other waits for a person.
-    assert _rows(settings, "SELECT ma_ho_so, linked_by FROM sohoa.document WHERE landing_key = 'inbox/bn-a.png'") \
-        == [(a.ma_ho_so, "ocr_text")]
+    assert _rows(settings, "SELECT ma_ho_so, linked_by FROM sohoa.document WHERE landing_key = 'inbox/bn-a.png'") == [
+        (a.ma_ho_so, "ocr_text")
+    ]
 
     # The well-filed document: fields in truong_trich_xuat, no personal value, the CCCD as the record's pseudonym.
-    extracted, = _rows(settings, "SELECT truong_trich_xuat FROM publish.giay_to WHERE ma_ho_so = %s "
-                                 "AND ten_giay_to = 'giay_phep.png'", a.ma_ho_so)[0]
+    (extracted,) = _rows(
+        settings,
+        "SELECT truong_trich_xuat FROM publish.giay_to WHERE ma_ho_so = %s AND ten_giay_to = 'giay_phep.png'",
+        a.ma_ho_so,
+    )[0]
     fields = extracted["fields"]
     assert fields["ma_ho_so"]["value"] == a.ma_ho_so
     assert fields["ma_ho_so"]["page"] == 1
@@ -92,8 +109,9 @@ def test_fields_cross_checks_and_review(settings: Settings, tmp_path: Path) -> N
 
     # The misfiled one: both cross-checks flag it, and it is in the review queue with its reasons.
     assert _open_rules(settings, misfiled) == ["document.dossier_code_mismatch", "document.identity_mismatch"]
-    details = " ".join(r[0] for r in _rows(settings, "SELECT detail FROM quality.issues WHERE object_key = %s",
-                                           misfiled))
+    details = " ".join(
+        r[0] for r in _rows(settings, "SELECT detail FROM quality.issues WHERE object_key = %s", misfiled)
+    )
     assert a.cccd not in details
     assert b.cccd not in details
     misfiled_id, inbox_id = _doc_id(settings, misfiled), _doc_id(settings, inbox)
@@ -113,16 +131,21 @@ def test_fields_cross_checks_and_review(settings: Settings, tmp_path: Path) -> N
             actions.correct_field(conn, settings, misfiled_id, "ngay_van_ban", "31/02/2021", "lan.nguyen")
         actions.correct_field(conn, settings, misfiled_id, "ma_ho_so", b.ma_ho_so, "lan.nguyen")
     assert _open_rules(settings, misfiled) == ["document.identity_mismatch"]
-    identity_issue = _rows(settings, "SELECT id FROM sohoa.issue WHERE object_key = %s AND rule = %s", misfiled,
-                           "document.identity_mismatch")[0][0]
+    identity_issue = _rows(
+        settings,
+        "SELECT id FROM sohoa.issue WHERE object_key = %s AND rule = %s",
+        misfiled,
+        "document.identity_mismatch",
+    )[0][0]
     with connect(settings) as conn:
         actions.resolve_issue(conn, identity_issue, "lan.nguyen", "the applicant's proxy")
         shown = actions.document_fields(conn, misfiled_id)
     assert _open_rules(settings, misfiled) == []
     assert shown["ma_ho_so"]["value"] == b.ma_ho_so
     assert shown["ma_ho_so"]["source"] == "person"
-    fields = _rows(settings, "SELECT truong_trich_xuat FROM publish.giay_to WHERE ma_ho_so = %s",
-                   b.ma_ho_so)[0][0]["fields"]
+    fields = _rows(settings, "SELECT truong_trich_xuat FROM publish.giay_to WHERE ma_ho_so = %s", b.ma_ho_so)[0][0][
+        "fields"
+    ]
     assert fields["ma_ho_so"]["value"] == b.ma_ho_so
     assert fields["ma_ho_so"]["source"] == "person"
     audit = _rows(settings, "SELECT action, actor, acted_at IS NOT NULL FROM sohoa.review_action ORDER BY id")
@@ -146,16 +169,19 @@ def test_fields_cross_checks_and_review(settings: Settings, tmp_path: Path) -> N
     assert _rows(settings, "SELECT count(*) FROM sohoa.issue") == before
 
 
-def test_a_failing_extraction_keeps_the_ocr(settings: Settings, monkeypatch: pytest.MonkeyPatch,
-                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_extraction_keeps_the_ocr(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """An unexpected error in extraction is rolled back to its savepoint: the OCR result of the same
     transaction stays, and the log says what to run, without document text."""
     from sohoa.extract import stage
 
     sha = "c" * 64
     with connect(settings) as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type) VALUES (%s, %s, 1, %s)",
-                    (sha, f"s3://raw/{sha}", "image/png"))
+        cur.execute(
+            "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type) VALUES (%s, %s, 1, %s)",
+            (sha, f"s3://raw/{sha}", "image/png"),
+        )
         cur.execute("INSERT INTO sohoa.ocr_result (sha256, status) VALUES (%s, 'done')", (sha,))
 
         def broken(*_args: object, **_kwargs: object) -> None:

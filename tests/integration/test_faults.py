@@ -48,16 +48,21 @@ def _scans() -> dict[str, bytes]:
 
 def _env(settings: Settings) -> dict[str, str]:
     assert settings.database_url is not None
-    return processes.child_env({
-        "SOHOA_HOME": str(settings.home),
-        "SOHOA_DATABASE_URL": settings.database_url.get_secret_value(),
-        "SOHOA_S3_ENDPOINT": settings.s3_url(),
-        "SOHOA_S3_ACCESS_KEY": settings.s3_access_key,
-        "SOHOA_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
-        "SOHOA_BUCKET_LANDING": settings.bucket_landing, "SOHOA_BUCKET_RAW": settings.bucket_raw,
-        "SOHOA_BUCKET_DERIVED": settings.bucket_derived, "SOHOA_BUCKET_QUARANTINE": settings.bucket_quarantine,
-        "SOHOA_BUCKET_PUBLISHED": settings.bucket_published, "SOHOA_PSEUDONYM_KEY": "test-pseudonym-key",
-    })
+    return processes.child_env(
+        {
+            "SOHOA_HOME": str(settings.home),
+            "SOHOA_DATABASE_URL": settings.database_url.get_secret_value(),
+            "SOHOA_S3_ENDPOINT": settings.s3_url(),
+            "SOHOA_S3_ACCESS_KEY": settings.s3_access_key,
+            "SOHOA_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
+            "SOHOA_BUCKET_LANDING": settings.bucket_landing,
+            "SOHOA_BUCKET_RAW": settings.bucket_raw,
+            "SOHOA_BUCKET_DERIVED": settings.bucket_derived,
+            "SOHOA_BUCKET_QUARANTINE": settings.bucket_quarantine,
+            "SOHOA_BUCKET_PUBLISHED": settings.bucket_published,
+            "SOHOA_PSEUDONYM_KEY": "test-pseudonym-key",
+        }
+    )
 
 
 def _count(settings: Settings, sql: str) -> int:
@@ -76,9 +81,16 @@ def _count(settings: Settings, sql: str) -> int:
 
 def _run_and_cut(settings: Settings, when: str, at_least: int, fault: Callable[[], None]) -> None:
     """Run the ingestion in another process and inject ``fault`` once ``when`` counts ``at_least`` rows."""
-    worker = subprocess.Popen([sys.executable, "-c", "from sohoa.config import get_settings\n"
-                               "from sohoa.intake.pipeline import run_all\nrun_all(get_settings())"],
-                              env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from sohoa.config import get_settings\nfrom sohoa.intake.pipeline import run_all\nrun_all(get_settings())",
+        ],
+        env=_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 300
     while _count(settings, when) < at_least:
         assert worker.poll() is None, "the batch finished before the fault could be injected"
@@ -92,13 +104,19 @@ def _run_and_cut(settings: Settings, when: str, at_least: int, fault: Callable[[
 
 def _assert_exactly_once(settings: Settings, files: dict[str, bytes]) -> None:
     assert _count(settings, "SELECT count(*) FROM sohoa.landing_object") == len(files)
-    assert _count(settings, "SELECT count(DISTINCT object_key) FROM sohoa.landing_object "
-                            "WHERE status = 'done'") == len(files)
+    assert _count(settings, "SELECT count(DISTINCT object_key) FROM sohoa.landing_object WHERE status = 'done'") == len(
+        files
+    )
     assert _count(settings, "SELECT count(*) FROM sohoa.document") == len(files)
     assert _count(settings, "SELECT count(*) FROM sohoa.original") == len(files)
     assert _count(settings, "SELECT count(*) FROM sohoa.ocr_result WHERE status = 'done'") == len(files)
-    assert _count(settings, "SELECT count(*) FROM (SELECT sha256, page_no FROM sohoa.ocr_page "
-                            "GROUP BY 1, 2 HAVING count(*) > 1) x") == 0
+    assert (
+        _count(
+            settings,
+            "SELECT count(*) FROM (SELECT sha256, page_no FROM sohoa.ocr_page GROUP BY 1, 2 HAVING count(*) > 1) x",
+        )
+        == 0
+    )
     report = reconcile(settings, fixity_sample=len(files))
     assert report.clean, report.as_dict()
     assert report.fixity_checked == len(files)
@@ -121,11 +139,27 @@ def own_s3(settings: Settings, tmp_path: Path, port_factory: Callable[[], int]) 
     env = processes.child_env({"NANIO_ACCESS_KEY": "test-access", "NANIO_SECRET_KEY": "test-secret-key-123"})
 
     def start() -> None:
-        record = processes.spawn(home, "s3", [sys.executable, "-m", "nanio", "serve", "--data-dir",
-                                              str(home / "data"), "--host", "127.0.0.1", "--port", str(port),
-                                              "--no-access-log", "--log-level", "warning"], env=env)
-        processes.wait_until(lambda: processes.port_open("127.0.0.1", port), what="nanio", timeout_s=30,
-                             record=record)
+        record = processes.spawn(
+            home,
+            "s3",
+            [
+                sys.executable,
+                "-m",
+                "nanio",
+                "serve",
+                "--data-dir",
+                str(home / "data"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        processes.wait_until(lambda: processes.port_open("127.0.0.1", port), what="nanio", timeout_s=30, record=record)
 
     def kill() -> None:
         record = processes.read_record(home, "s3")
@@ -156,8 +190,7 @@ def own_postgres(settings: Settings, port_factory: Callable[[], int]) -> Iterato
         postgres.start(server)
 
     try:
-        yield Fault(settings.model_copy(update={"database_url": SecretStr(server.dsn("sohoa"))}), restart,
-                    lambda: None)
+        yield Fault(settings.model_copy(update={"database_url": SecretStr(server.dsn("sohoa"))}), restart, lambda: None)
     finally:
         postgres.stop(server)
         shutil.rmtree(server.home, ignore_errors=True)

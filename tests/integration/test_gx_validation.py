@@ -21,17 +21,26 @@ AGENCY = "000.00.32.H19"
 
 
 def _line(i: int, *, online: bool, code: str | None = None) -> str:
-    return json.dumps({
-        "MaHoSo": code or f"{AGENCY}-260105-{i:04d}", "MaTTHC": "2.000815", "MaCoQuan": AGENCY,
-        "TrangThaiHoSo": 4, "KenhThucHien": 2 if online else 1, "LoaiDoiTuong": 1,
-        "SoGiayToChuHoSo": "075190012345", "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
-        "NgayHenTra": "2026-01-12T17:00:00+07:00", "CapNhatLuc": "2026-01-05T10:00:00+07:00",
-    })
+    return json.dumps(
+        {
+            "MaHoSo": code or f"{AGENCY}-260105-{i:04d}",
+            "MaTTHC": "2.000815",
+            "MaCoQuan": AGENCY,
+            "TrangThaiHoSo": 4,
+            "KenhThucHien": 2 if online else 1,
+            "LoaiDoiTuong": 1,
+            "SoGiayToChuHoSo": "075190012345",
+            "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+            "NgayHenTra": "2026-01-12T17:00:00+07:00",
+            "CapNhatLuc": "2026-01-05T10:00:00+07:00",
+        }
+    )
 
 
 def _load(settings: Settings, key: str, lines: list[str]) -> None:
-    s3.put_bytes(s3.make_client(settings), settings.bucket_landing, key, "\n".join(lines).encode(),
-                 "application/x-ndjson")
+    s3.put_bytes(
+        s3.make_client(settings), settings.bucket_landing, key, "\n".join(lines).encode(), "application/x-ndjson"
+    )
     pipeline.run_all(settings)
 
 
@@ -46,8 +55,11 @@ def _rows(settings: Settings, sql: str, *args: object) -> list[tuple[Any, ...]]:
 
 
 def _open_gx(settings: Settings) -> list[tuple[str, str, str | None]]:
-    return _rows(settings, "SELECT rule, severity, object_key FROM quality.issues WHERE rule LIKE 'gx.%%' "
-                           "AND resolved_at IS NULL ORDER BY rule, object_key")
+    return _rows(
+        settings,
+        "SELECT rule, severity, object_key FROM quality.issues WHERE rule LIKE 'gx.%%' "
+        "AND resolved_at IS NULL ORDER BY rule, object_key",
+    )
 
 
 def test_record_suite_passes_clean_batches_and_fails_loudly_on_a_bad_feed(settings: Settings) -> None:
@@ -68,8 +80,11 @@ def test_record_suite_passes_clean_batches_and_fails_loudly_on_a_bad_feed(settin
     _load(settings, "records/bad.jsonl", bad)
     with pytest.raises(QualityGateFailed, match="gx.records.dossier_code_format"):
         validate_record_batches(settings)
-    assert _rows(settings, "SELECT count(*) FROM sohoa.record_version v JOIN sohoa.record_batch b "
-                           "ON b.id = v.batch_id WHERE b.object_key = 'records/bad.jsonl'") == [(50,)]
+    assert _rows(
+        settings,
+        "SELECT count(*) FROM sohoa.record_version v JOIN sohoa.record_batch b "
+        "ON b.id = v.batch_id WHERE b.object_key = 'records/bad.jsonl'",
+    ) == [(50,)]
     assert ("gx.records.dossier_code_format", "error", "records/bad.jsonl") in _open_gx(settings)
     detail = _rows(settings, "SELECT detail FROM quality.issues WHERE rule = 'gx.records.dossier_code_format'")[0][0]
     assert "20 of 50" in detail
@@ -87,17 +102,35 @@ def test_record_suite_passes_clean_batches_and_fails_loudly_on_a_bad_feed(settin
 
 
 def _original(settings: Settings, sha: str, pages: list[tuple[int, float, bool]]) -> None:
-    _rows(settings, "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type) VALUES (%s, %s, 1, %s)",
-          sha, f"s3://raw/{sha}", "image/png")
+    _rows(
+        settings,
+        "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type) VALUES (%s, %s, 1, %s)",
+        sha,
+        f"s3://raw/{sha}",
+        "image/png",
+    )
     _rows(settings, "INSERT INTO sohoa.ocr_result (sha256, status) VALUES (%s, 'done')", sha)
     for n, (dpi, confidence, blank) in enumerate(pages, start=1):
-        _rows(settings, "INSERT INTO sohoa.ocr_page (sha256, page_no, source, dpi, confidence, blank) "
-                        "VALUES (%s, %s, 'ocr', %s, %s, %s)", sha, n, dpi, confidence, blank)
+        _rows(
+            settings,
+            "INSERT INTO sohoa.ocr_page (sha256, page_no, source, dpi, confidence, blank) "
+            "VALUES (%s, %s, 'ocr', %s, %s, %s)",
+            sha,
+            n,
+            dpi,
+            confidence,
+            blank,
+        )
 
 
 def _failed_original(settings: Settings, sha: str) -> None:
-    _rows(settings, "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type) VALUES (%s, %s, 1, %s)",
-          sha, f"s3://raw/{sha}", "image/png")
+    _rows(
+        settings,
+        "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type) VALUES (%s, %s, 1, %s)",
+        sha,
+        f"s3://raw/{sha}",
+        "image/png",
+    )
     _rows(settings, "INSERT INTO sohoa.ocr_result (sha256, status) VALUES (%s, 'failed')", sha)
 
 
@@ -118,8 +151,9 @@ def test_ocr_suite_validates_each_original_once_and_clears_when_new_scans_are_go
     outcomes = {o["suite"]: o for o in validate_documents(settings)}
     assert outcomes["sohoa_ocr"]["success"] is True
     assert outcomes["sohoa_ocr"]["validation_id"] > 0
-    assert _rows(settings, "SELECT rows_checked FROM sohoa.gx_validation WHERE id = %s",
-                 outcomes["sohoa_ocr"]["validation_id"]) == [(3,)]
+    assert _rows(
+        settings, "SELECT rows_checked FROM sohoa.gx_validation WHERE id = %s", outcomes["sohoa_ocr"]["validation_id"]
+    ) == [(3,)]
     assert [r for r in _open_gx(settings) if r[0].startswith("gx.ocr")] == []
 
     # An operator's full run (sohoa quality validate --all) looks at every page again: 2 of 7 are low.

@@ -29,8 +29,15 @@ def _code(index: int) -> str:
     return f"000.00.32.H19-260105-{index + 1:04d}"
 
 
-def _problems(kind: HostileFile, key: str, sent: bytes, landing: dict[str, tuple[str, str]],
-              issues: dict[tuple[str, str], tuple[str, str]], stored: dict[str, str], settings: Settings) -> list[str]:
+def _problems(
+    kind: HostileFile,
+    key: str,
+    sent: bytes,
+    landing: dict[str, tuple[str, str]],
+    issues: dict[tuple[str, str], tuple[str, str]],
+    stored: dict[str, str],
+    settings: Settings,
+) -> list[str]:
     """What is wrong with one kind's fate (empty when it met the table)."""
     client = s3.make_client(settings)
     sha = hashlib.sha256(sent).hexdigest()
@@ -88,8 +95,9 @@ def test_every_hostile_kind_meets_its_fate_and_the_run_goes_on(settings: Setting
         landing = {k: (st, sha) for k, st, sha in cur.fetchall()}
         cur.execute("SELECT object_key, rule, severity, detail FROM quality.issues")
         issues = {(k, r): (sev, d) for k, r, sev, d in cur.fetchall()}
-        cur.execute("SELECT d.landing_key, r.status FROM sohoa.document d "
-                    "LEFT JOIN sohoa.ocr_result r ON r.sha256 = d.sha256")
+        cur.execute(
+            "SELECT d.landing_key, r.status FROM sohoa.document d LEFT JOIN sohoa.ocr_result r ON r.sha256 = d.sha256"
+        )
         stored = {k: st for k, st in cur.fetchall()}
     conn.close()
     failures = {}

@@ -28,9 +28,15 @@ TEN_MB = 10 * 1024 * 1024
 
 
 def _record(n: int, **fields: Any) -> dict[str, Any]:
-    return {"MaHoSo": f"{AGENCY}-260105-{n:04d}", "MaTTHC": "2.000815.000.00.00.H19", "MaCoQuan": AGENCY,
-            "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "TrangThaiHoSo": 2,
-            "CapNhatLuc": "2026-01-05T09:00:00+07:00", **fields}
+    return {
+        "MaHoSo": f"{AGENCY}-260105-{n:04d}",
+        "MaTTHC": "2.000815.000.00.00.H19",
+        "MaCoQuan": AGENCY,
+        "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+        "TrangThaiHoSo": 2,
+        "CapNhatLuc": "2026-01-05T09:00:00+07:00",
+        **fields,
+    }
 
 
 def _line(n: int, **fields: Any) -> bytes:
@@ -47,8 +53,12 @@ def _jsonl_batch() -> tuple[bytes, dict[int, str]]:
         ("long_garbage", b"{" + b"x" * TEN_MB),
         ("bad_utf8", b'{"MaHoSo": "' + AGENCY.encode() + b'-260105-0005", "ChuHoSo": "Nguy\xd2\xea n"}'),
         ("nested", nested),
-        ("nested_list_field", _line(7, DanhSachLePhi=json.loads("[" * 500 + "]" * 500)).replace(
-            b"[" * 500, b"[" * 10_000).replace(b"]" * 500, b"]" * 10_000)),
+        (
+            "nested_list_field",
+            _line(7, DanhSachLePhi=json.loads("[" * 500 + "]" * 500))
+            .replace(b"[" * 500, b"[" * 10_000)
+            .replace(b"]" * 500, b"]" * 10_000),
+        ),
         ("nul_escape", _line(8, ChuHoSo="Tr\u0000n")),
         ("nul_byte", b'{"MaHoSo": "a\x00b"}'),
         ("bom_again", b"\xef\xbb\xbf" + _line(10)),
@@ -80,13 +90,19 @@ def test_hostile_jsonl_lines_are_kept_each_with_its_reason(settings: Settings) -
     key = "records/hostile.jsonl"
     _load(settings, key, data)
 
-    versions = {r[0]: r[1:] for r in _rows(
-        settings, "SELECT line_no, usable, chu_ho_so, ten_tthc, length(raw_text), tai_lieu_nop::text "
-                  "FROM sohoa.record_version")}
+    versions = {
+        r[0]: r[1:]
+        for r in _rows(
+            settings,
+            "SELECT line_no, usable, chu_ho_so, ten_tthc, length(raw_text), tai_lieu_nop::text "
+            "FROM sohoa.record_version",
+        )
+    }
     assert sorted(versions) == sorted(what)  # every line stored, numbered as in the file
     findings = {}
-    for line_no, rule, detail in _rows(settings, "SELECT line_no, rule, detail FROM quality.issues "
-                                                 "WHERE object_key = %s AND severity = 'error'", key):
+    for line_no, rule, detail in _rows(
+        settings, "SELECT line_no, rule, detail FROM quality.issues WHERE object_key = %s AND severity = 'error'", key
+    ):
         findings.setdefault(what[line_no], []).append((rule, detail))
     # Payloads are data: stored verbatim, never executed.
     assert versions[1][1] == SQL
@@ -121,23 +137,28 @@ def test_a_csv_quote_that_never_closes_damages_only_its_line(settings: Settings)
     header = "MaHoSo,MaTTHC,MaCoQuan,NgayTiepNhan,TrangThaiHoSo,CapNhatLuc,ChuHoSo"
 
     def row(n: int, name: str) -> str:
-        return (f"{AGENCY}-260105-{n:04d},2.000815,{AGENCY},2026-01-05T09:00:00+07:00,2,"
-                f"2026-01-05T09:00:00+07:00,{name}")
+        return f"{AGENCY}-260105-{n:04d},2.000815,{AGENCY},2026-01-05T09:00:00+07:00,2,2026-01-05T09:00:00+07:00,{name}"
 
-    lines = [header, row(1, "An"), row(2, '"Nguyen Van B'), row(3, '"Tran, Thi C"'), row(4, "D\"'; DROP TABLE x;"),
-             row(5, '"multi\nline"')]
+    lines = [
+        header,
+        row(1, "An"),
+        row(2, '"Nguyen Van B'),
+        row(3, '"Tran, Thi C"'),
+        row(4, "D\"'; DROP TABLE x;"),
+        row(5, '"multi\nline"'),
+    ]
     data = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
     key = "records/hostile.csv"
     _load(settings, key, data)
 
-    versions = {r[0]: (r[1], r[2]) for r in _rows(settings, "SELECT line_no, usable, chu_ho_so FROM "
-                                                            "sohoa.record_version")}
+    versions = {
+        r[0]: (r[1], r[2]) for r in _rows(settings, "SELECT line_no, usable, chu_ho_so FROM sohoa.record_version")
+    }
     assert versions[2] == (True, "An")
     assert versions[3][0] is False
     assert versions[4] == (True, "Tran, Thi C")
     assert versions[5] == (True, "D\"'; DROP TABLE x;")
     assert versions[6] == (True, "multi\nline")
-    (finding,) = _rows(settings, "SELECT rule, detail FROM quality.issues WHERE object_key = %s AND line_no = 3",
-                       key)
+    (finding,) = _rows(settings, "SELECT rule, detail FROM quality.issues WHERE object_key = %s AND line_no = 3", key)
     assert finding[0] == "record.invalid_json"
     assert "never closes" in finding[1]

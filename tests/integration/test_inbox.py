@@ -36,8 +36,16 @@ def _put(settings: Settings, key: str, data: bytes) -> None:
 
 
 def _record(code: str) -> str:
-    return json.dumps({"MaHoSo": code, "MaTTHC": "2.000815", "MaCoQuan": "000.00.32.H19", "TrangThaiHoSo": 2,
-                       "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "CapNhatLuc": "2026-01-05T09:00:00+07:00"})
+    return json.dumps(
+        {
+            "MaHoSo": code,
+            "MaTTHC": "2.000815",
+            "MaCoQuan": "000.00.32.H19",
+            "TrangThaiHoSo": 2,
+            "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+            "CapNhatLuc": "2026-01-05T09:00:00+07:00",
+        }
+    )
 
 
 def _documents(settings: Settings) -> dict[str, tuple[str | None, str | None]]:
@@ -65,9 +73,9 @@ def test_inbox_scans_are_linked_by_barcode_or_printed_code(settings: Settings) -
     receipt, _ = render_document("bien_nhan", fields, seed=3)
     blank = render_blank_page(seed=4)
     _put(settings, "records/day.jsonl", (_record(KNOWN) + "\n" + _record(OTHER) + "\n").encode())
-    _put(settings, "inbox/qr.png", _png(with_qr(blank, OTHER, dpi=200)))       # only the QR names it
-    _put(settings, "inbox/receipt.png", _png(receipt[0]))                      # only its text names it
-    _put(settings, "inbox/nothing.png", _png(render_blank_page(seed=5)))       # nothing names it
+    _put(settings, "inbox/qr.png", _png(with_qr(blank, OTHER, dpi=200)))  # only the QR names it
+    _put(settings, "inbox/receipt.png", _png(receipt[0]))  # only its text names it
+    _put(settings, "inbox/nothing.png", _png(render_blank_page(seed=5)))  # nothing names it
     _put(settings, f"scans/{KNOWN}/wrong.png", _png(with_qr(blank, OTHER, dpi=200).rotate(0)))
 
     pipeline.run_all(settings)

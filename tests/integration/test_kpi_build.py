@@ -56,10 +56,17 @@ def _snapshot(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-def _indicators(settings: Settings, agency: str, ky: str = "thang",
-                tu: dt.date = dt.date(2021, 4, 1)) -> dict[str, tuple[Any, ...]]:
-    rows = _query(settings, "SELECT chi_so, tu_so, mau_so, ty_le, diem, den_ngay, phien_ban FROM kpi.indicator "
-                            "WHERE ky = %s AND tu_ngay = %s AND ma_co_quan = %s", ky, tu, agency)
+def _indicators(
+    settings: Settings, agency: str, ky: str = "thang", tu: dt.date = dt.date(2021, 4, 1)
+) -> dict[str, tuple[Any, ...]]:
+    rows = _query(
+        settings,
+        "SELECT chi_so, tu_so, mau_so, ty_le, diem, den_ngay, phien_ban FROM kpi.indicator "
+        "WHERE ky = %s AND tu_ngay = %s AND ma_co_quan = %s",
+        ky,
+        tu,
+        agency,
+    )
     return {r[0]: r[1:] for r in rows}
 
 
@@ -102,11 +109,15 @@ def test_all_agencies_row_is_the_sum_of_the_agencies(april: Settings) -> None:
 
 
 def test_daily_flows_and_stocks_in_vietnam_time(april: Settings) -> None:
-    rows = _query(april, """
+    rows = _query(
+        april,
+        """
         SELECT ngay, sum(tiep_nhan), sum(giai_quyet), sum(giai_quyet_truoc_han), sum(giai_quyet_dung_han),
                sum(giai_quyet_qua_han), sum(rut_ho_so), sum(dang_giai_quyet), sum(dang_giai_quyet_trong_han),
                sum(dang_giai_quyet_qua_han)
-        FROM kpi.dossier_daily WHERE ma_co_quan = %s GROUP BY ngay""", fx.AGENCY_A)
+        FROM kpi.dossier_daily WHERE ma_co_quan = %s GROUP BY ngay""",
+        fx.AGENCY_A,
+    )
     by_day = {r[0]: tuple(int(v) for v in r[1:]) for r in rows}
     zero = (0,) * 9
     for day, flows in fx.EXPECTED_FLOWS_A.items():
@@ -116,8 +127,12 @@ def test_daily_flows_and_stocks_in_vietnam_time(april: Settings) -> None:
     # Only complete days before the build date, and the first day is the first receipt (Mar 25).
     assert min(by_day) == dt.date(2021, 3, 25)
     assert max(by_day) == dt.date(2021, 4, 30)
-    channels = _query(april, "SELECT sum(tiep_nhan_truc_tiep), sum(tiep_nhan_truc_tuyen), sum(tiep_nhan_buu_chinh) "
-                             "FROM kpi.dossier_daily WHERE ma_co_quan = %s AND ngay >= '2021-04-01'", fx.AGENCY_A)
+    channels = _query(
+        april,
+        "SELECT sum(tiep_nhan_truc_tiep), sum(tiep_nhan_truc_tuyen), sum(tiep_nhan_buu_chinh) "
+        "FROM kpi.dossier_daily WHERE ma_co_quan = %s AND ngay >= '2021-04-01'",
+        fx.AGENCY_A,
+    )
     assert tuple(int(v) for v in channels[0]) == (3, 4, 1)  # D2 (channel null) D5 D6; D1 D3 D4 D5c; D5b
 
 
@@ -153,19 +168,35 @@ def test_incremental_build_equals_a_full_build_after_changes(april: Settings) ->
     # Next night: D4 is answered and resolved, a new online dossier, a scan of D2's result,
     # and an operator adds a holiday that moves D5c's counted deadline.
     rows = [
-        fx.record(fx.D4, "2021-04-12 08:00", status=10, KenhThucHien=2, NgayHenTra="2021-04-14 17:00",
-                  updated="2021-05-01 09:00", NgayKetThucXuLy="2021-05-01 08:00",
-                  DanhSachHoSoBoSung=[{"NgayBoSung": "2021-04-13T08:00:00+07:00",
-                                       "NgayTiepNhanBoSung": "2021-04-30T08:00:00+07:00"}]),
-        fx.record(fx.code(fx.AGENCY_A, "210501", 12), "2021-05-01 10:00", status=2, KenhThucHien=2,
-                  updated="2021-05-01 10:00"),
+        fx.record(
+            fx.D4,
+            "2021-04-12 08:00",
+            status=10,
+            KenhThucHien=2,
+            NgayHenTra="2021-04-14 17:00",
+            updated="2021-05-01 09:00",
+            NgayKetThucXuLy="2021-05-01 08:00",
+            DanhSachHoSoBoSung=[
+                {"NgayBoSung": "2021-04-13T08:00:00+07:00", "NgayTiepNhanBoSung": "2021-04-30T08:00:00+07:00"}
+            ],
+        ),
+        fx.record(
+            fx.code(fx.AGENCY_A, "210501", 12), "2021-05-01 10:00", status=2, KenhThucHien=2, updated="2021-05-01 10:00"
+        ),
     ]
     _put(april, "records/may-1.jsonl", fx.jsonl(rows))
     pipeline.run_all(april)
-    _query(april, "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type) VALUES ('ab', 's3://raw/ab', 1, "
-                  "'application/pdf')")
-    _query(april, "INSERT INTO sohoa.document (ma_ho_so, loai, ten_giay_to, landing_key, sha256) "
-                  "VALUES (%s, 'ket_qua', 'kq.pdf', 'results/x/kq.pdf', 'ab')", fx.D2)
+    _query(
+        april,
+        "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type) VALUES ('ab', 's3://raw/ab', 1, "
+        "'application/pdf')",
+    )
+    _query(
+        april,
+        "INSERT INTO sohoa.document (ma_ho_so, loai, ten_giay_to, landing_key, sha256) "
+        "VALUES (%s, 'ket_qua', 'kq.pdf', 'results/x/kq.pdf', 'ab')",
+        fx.D2,
+    )
     _query(april, "INSERT INTO kpi.ngay_nghi (ngay, ten) VALUES ('2021-04-28', 'ngày nghỉ thử')")
     try:
         summary = kpi_build.build(april, build_date=dt.date(2021, 5, 2), reports=False)
@@ -183,8 +214,11 @@ def test_incremental_build_equals_a_full_build_after_changes(april: Settings) ->
     may = _indicators(april, fx.AGENCY_A, "thang", dt.date(2021, 5, 1))
     assert may["TIEN_DO"][4] == dt.date(2021, 5, 2)
     # D5c's counted deadline moved from Apr 29 to Apr 30: within deadline at the end of Apr 29 now.
-    stock = _query(april, "SELECT sum(dang_giai_quyet_trong_han) FROM kpi.dossier_daily WHERE ma_co_quan = %s "
-                          "AND ngay = '2021-04-29'", fx.AGENCY_A)
+    stock = _query(
+        april,
+        "SELECT sum(dang_giai_quyet_trong_han) FROM kpi.dossier_daily WHERE ma_co_quan = %s AND ngay = '2021-04-29'",
+        fx.AGENCY_A,
+    )
     assert stock[0][0] == 2
 
 
@@ -214,8 +248,9 @@ def test_sample_batches_incremental_equals_full(settings: Settings) -> None:
     assert _snapshot(settings) == incremental
 
 
-def test_a_failed_build_leaves_the_previous_tables_and_is_logged(april: Settings,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_build_leaves_the_previous_tables_and_is_logged(
+    april: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = _snapshot(april)
     real = kpi_build.render
 
@@ -228,8 +263,11 @@ def test_a_failed_build_leaves_the_previous_tables_and_is_logged(april: Settings
     with pytest.raises(RuntimeError, match="disk full"):
         kpi_build.build(april, build_date=fx.BUILD_DATE, full=True, reports=False)
     assert _snapshot(april) == before
-    log = _query(april, "SELECT kind, status, error, den_ngay, phien_ban, daily_rows, indicator_rows, duration_s "
-                        "FROM kpi.build_log ORDER BY id")
+    log = _query(
+        april,
+        "SELECT kind, status, error, den_ngay, phien_ban, daily_rows, indicator_rows, duration_s "
+        "FROM kpi.build_log ORDER BY id",
+    )
     assert [r[:2] for r in log] == [("full", "ok"), ("full", "failed")]
     assert "disk full" in log[1][2]
     assert log[0][3] == fx.BUILD_DATE
@@ -277,10 +315,13 @@ def test_cli_builds_and_reports_in_one_line_each(settings: Settings, monkeypatch
     from sohoa.config import get_settings
 
     _load_april(settings)
-    env = {"SOHOA_DATABASE_URL": settings.dsn(), "SOHOA_S3_ENDPOINT": settings.s3_endpoint or "",
-           "SOHOA_S3_ACCESS_KEY": settings.s3_access_key,
-           "SOHOA_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
-           "SOHOA_BUCKET_PUBLISHED": settings.bucket_published}
+    env = {
+        "SOHOA_DATABASE_URL": settings.dsn(),
+        "SOHOA_S3_ENDPOINT": settings.s3_endpoint or "",
+        "SOHOA_S3_ACCESS_KEY": settings.s3_access_key,
+        "SOHOA_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
+        "SOHOA_BUCKET_PUBLISHED": settings.bucket_published,
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

@@ -16,9 +16,11 @@ def test_batches_are_bounded_by_pages_and_files_and_keep_arrival_order(settings:
     conn = psycopg2.connect(settings.dsn())
     with conn, conn.cursor() as cur:
         for i, count in enumerate(pages):
-            cur.execute("INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type, page_count, stored_at) "
-                        "VALUES (%s, 's3://raw/x', 1, 'application/pdf', %s, now() + %s * interval '1 second')",
-                        (f"{i:064x}", count, i))
+            cur.execute(
+                "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type, page_count, stored_at) "
+                "VALUES (%s, 's3://raw/x', 1, 'application/pdf', %s, now() + %s * interval '1 second')",
+                (f"{i:064x}", count, i),
+            )
         cur.execute("INSERT INTO sohoa.ocr_result (sha256, status) VALUES (%s, 'done')", (f"{16:064x}",))
     conn.close()
 

@@ -240,8 +240,7 @@ def test_scanned_pdf_page_lying_sideways_keeps_its_scan_and_is_shown_upright(tmp
 
 
 def test_born_digital_pdf_keeps_its_own_text(tmp_path: Path) -> None:
-    lines = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-             "Mã hồ sơ: 000.00.32.H19-210708-0032"]
+    lines = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Mã hồ sơ: 000.00.32.H19-210708-0032"]
     source = _born_digital_pdf(tmp_path / "digital.pdf", lines)
     result = ocr_file(source, tmp_path / "out")
     page = result.pages[0]
@@ -284,8 +283,11 @@ def test_page_skewed_by_two_degrees_is_straightened_and_read(tmp_path: Path) -> 
 def test_mixed_pdf_keeps_the_born_digital_page_and_reads_the_scanned_one(tmp_path: Path) -> None:
     import pypdfium2 as pdfium
 
-    lines = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-             "Tờ trình số 12/TTr-UBND về việc số hóa hồ sơ"]
+    lines = [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Tờ trình số 12/TTr-UBND về việc số hóa hồ sơ",
+    ]
     digital = _born_digital_pdf(tmp_path / "digital.pdf", lines)
     fields = DocFields.fake(53)
     pages, truth = render_document("giay_phep", fields, seed=53)
@@ -348,8 +350,10 @@ def test_tesseract_runs_once_per_page_single_threaded(tmp_path: Path, monkeypatc
     monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", str(wrapper))
     monkeypatch.setenv("OMP_THREAD_LIMIT", "4")
     fields = DocFields.fake(55)
-    images = [render_document(kind, DocFields.fake(55 + i), seed=55 + i)[0][0]
-              for i, kind in enumerate(["don_de_nghi", "giay_phep"])]
+    images = [
+        render_document(kind, DocFields.fake(55 + i), seed=55 + i)[0][0]
+        for i, kind in enumerate(["don_de_nghi", "giay_phep"])
+    ]
     source = write_scan(images, tmp_path / "two.tiff", "tiff", dpi=200)
     result = ocr_file(source, tmp_path / "out", options=OcrOptions(rotate=False))
     recognitions = [line for line in calls.read_text(encoding="utf-8").splitlines() if "--psm 3" in line]

@@ -126,7 +126,8 @@ def _run_everything(settings: Settings, root: Path) -> None:
 
 
 def test_no_applicant_identity_in_logs_keys_messages_or_published_files(
-        settings: Settings, tmp_path: Path, services_home: Path) -> None:
+    settings: Settings, tmp_path: Path, services_home: Path
+) -> None:
     from sohoa.demo import build_batch
 
     root = tmp_path / "batch"
@@ -155,8 +156,13 @@ def test_no_applicant_identity_in_logs_keys_messages_or_published_files(
 
     client = s3.make_client(settings)
     haystacks: list[tuple[str, str]] = []
-    for bucket in (settings.bucket_landing, settings.bucket_raw, settings.bucket_derived,
-                   settings.bucket_quarantine, settings.bucket_published):
+    for bucket in (
+        settings.bucket_landing,
+        settings.bucket_raw,
+        settings.bucket_derived,
+        settings.bucket_quarantine,
+        settings.bucket_published,
+    ):
         haystacks += [(f"key in {bucket}", o.key) for o in s3.list_objects(client, bucket)]
     haystacks += list(_published_texts(settings))
     haystacks += list(_derived_reports(settings))
@@ -168,8 +174,7 @@ def test_no_applicant_identity_in_logs_keys_messages_or_published_files(
         cur.execute("SELECT object_key, detail FROM sohoa.landing_object")
         haystacks += [(f"landing_object {key}", detail or "") for key, detail in cur.fetchall()]
         # Positive control: where personal data belongs (the stored record lines), the matcher finds it.
-        cur.execute("SELECT string_agg(chu_ho_so || ' ' || coalesce(so_giay_to, ''), E'\\n') "
-                    "FROM sohoa.record_version")
+        cur.execute("SELECT string_agg(chu_ho_so || ' ' || coalesce(so_giay_to, ''), E'\\n') FROM sohoa.record_version")
         stored = str(cur.fetchone()[0])
     conn.close()
     found_names = sum(_fold(n) in _fold(stored) for n in names - doc_names)

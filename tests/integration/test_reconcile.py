@@ -38,8 +38,7 @@ def _one(settings: Settings, sql: str, *args: object) -> object:
 
 
 def _open(settings: Settings, rule: str) -> int:
-    return int(_one(settings, "SELECT count(*) FROM quality.issues WHERE rule = %s AND resolved_at IS NULL",
-                    rule))  # type: ignore[call-overload]
+    return int(_one(settings, "SELECT count(*) FROM quality.issues WHERE rule = %s AND resolved_at IS NULL", rule))  # type: ignore[call-overload]
 
 
 @pytest.fixture
@@ -58,8 +57,7 @@ def ingested(settings: Settings) -> dict[str, str]:
     return keys
 
 
-def test_a_healthy_store_is_clean_and_every_original_is_hashed(settings: Settings,
-                                                                 ingested: dict[str, str]) -> None:
+def test_a_healthy_store_is_clean_and_every_original_is_hashed(settings: Settings, ingested: dict[str, str]) -> None:
     report = reconcile(settings, fixity_sample=10)
     assert report.clean, report.as_dict()
     assert report.originals == 2

@@ -26,26 +26,43 @@ def _put(settings: Settings, key: str, *lines: dict[str, object]) -> None:
 
 
 def _state(updated: str, cccd: str, **extra: object) -> dict[str, object]:
-    return {"MaHoSo": A, "MaTTHC": "2.000815", "MaCoQuan": AGENCY, "TrangThaiHoSo": 4, "LoaiDoiTuong": 1,
-            "SoGiayToChuHoSo": cccd, "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "CapNhatLuc": updated, **extra}
+    return {
+        "MaHoSo": A,
+        "MaTTHC": "2.000815",
+        "MaCoQuan": AGENCY,
+        "TrangThaiHoSo": 4,
+        "LoaiDoiTuong": 1,
+        "SoGiayToChuHoSo": cccd,
+        "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+        "CapNhatLuc": updated,
+        **extra,
+    }
 
 
 def _open(settings: Settings) -> list[tuple[str, str, int]]:
     conn = psycopg2.connect(settings.dsn())
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT rule, object_key, line_no FROM quality.issues WHERE ma_ho_so = %s "
-                        "AND resolved_at IS NULL ORDER BY object_key, line_no, rule", (A,))
+            cur.execute(
+                "SELECT rule, object_key, line_no FROM quality.issues WHERE ma_ho_so = %s "
+                "AND resolved_at IS NULL ORDER BY object_key, line_no, rule",
+                (A,),
+            )
             return list(cur.fetchall())
     finally:
         conn.close()
 
 
 def test_findings_follow_the_current_state(settings: Settings) -> None:
-    _put(settings, "records/1.jsonl",
-         _state("2026-01-05T10:00:00+07:00", BAD_CCCD, NgayHenTra="2026-01-04T09:00:00+07:00"))
-    assert _open(settings) == [("record.bad_cccd", "records/1.jsonl", 1),
-                               ("record.deadline_before_receipt", "records/1.jsonl", 1)]
+    _put(
+        settings,
+        "records/1.jsonl",
+        _state("2026-01-05T10:00:00+07:00", BAD_CCCD, NgayHenTra="2026-01-04T09:00:00+07:00"),
+    )
+    assert _open(settings) == [
+        ("record.bad_cccd", "records/1.jsonl", 1),
+        ("record.deadline_before_receipt", "records/1.jsonl", 1),
+    ]
 
     # A later, clean state: the old findings close (they stay in quality.issues with resolved_at).
     _put(settings, "records/2.jsonl", _state("2026-01-06T10:00:00+07:00", GOOD_CCCD))
@@ -56,14 +73,17 @@ def test_findings_follow_the_current_state(settings: Settings) -> None:
     assert _open(settings) == []
 
     # A newer state with the problem again: one open finding, on the new line.
-    _put(settings, "records/4.jsonl", _state("2026-01-07T10:00:00+07:00", GOOD_CCCD),
-         _state("2026-01-08T10:00:00+07:00", BAD_CCCD))
+    _put(
+        settings,
+        "records/4.jsonl",
+        _state("2026-01-07T10:00:00+07:00", GOOD_CCCD),
+        _state("2026-01-08T10:00:00+07:00", BAD_CCCD),
+    )
     assert _open(settings) == [("record.bad_cccd", "records/4.jsonl", 2)]
 
     # A broken line arriving after the current state stays open for the operators.
     _put(settings, "records/5.jsonl", _state("2026-01-09", GOOD_CCCD))
-    assert _open(settings) == [("record.bad_cccd", "records/4.jsonl", 2),
-                               ("record.bad_datetime", "records/5.jsonl", 1)]
+    assert _open(settings) == [("record.bad_cccd", "records/4.jsonl", 2), ("record.bad_datetime", "records/5.jsonl", 1)]
 
     conn = psycopg2.connect(settings.dsn())
     try:

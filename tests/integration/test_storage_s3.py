@@ -25,11 +25,13 @@ def s3_settings(settings: Settings) -> Settings:
     endpoint = os.environ.get("SOHOA_TEST_S3_ENDPOINT")
     if not endpoint:
         return settings
-    return settings.model_copy(update={
-        "s3_endpoint": endpoint,
-        "s3_access_key": os.environ["SOHOA_TEST_S3_ACCESS_KEY"],
-        "s3_secret_key": SecretStr(os.environ["SOHOA_TEST_S3_SECRET_KEY"]),
-    })
+    return settings.model_copy(
+        update={
+            "s3_endpoint": endpoint,
+            "s3_access_key": os.environ["SOHOA_TEST_S3_ACCESS_KEY"],
+            "s3_secret_key": SecretStr(os.environ["SOHOA_TEST_S3_SECRET_KEY"]),
+        }
+    )
 
 
 def test_round_trip_listing_and_content_keys(s3_settings: Settings, tmp_path: Path) -> None:

@@ -14,8 +14,13 @@ from sohoa.portal.settings import PortalSettings
 
 @pytest.fixture
 def portal(settings: Settings) -> Portal:
-    limits = PortalSettings(max_file_bytes=2 * 1024 * 1024, max_files_per_upload=6, max_zip_members=5,
-                            max_failed_logins=3, lockout_minutes=15)
+    limits = PortalSettings(
+        max_file_bytes=2 * 1024 * 1024,
+        max_files_per_upload=6,
+        max_zip_members=5,
+        max_failed_logins=3,
+        lockout_minutes=15,
+    )
     return Portal(settings, limits)
 
 

@@ -63,16 +63,16 @@ class Portal:
             conn.close()
 
     def put_landing(self, key: str, data: bytes) -> None:
-        s3.put_bytes(s3.make_client(self.settings), self.settings.bucket_landing, key, data,
-                     "application/octet-stream")
+        s3.put_bytes(s3.make_client(self.settings), self.settings.bucket_landing, key, data, "application/octet-stream")
 
     def load_records(self, *records: dict[str, Any]) -> None:
         """Records through the real path: a JSONL batch in the landing bucket, then the pipeline."""
         from sohoa.intake.pipeline import run_all
 
         lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n"
-        self.put_landing(f"records/test-{len(self.query('SELECT 1 FROM sohoa.record_batch')) + 1}.jsonl",
-                         lines.encode())
+        self.put_landing(
+            f"records/test-{len(self.query('SELECT 1 FROM sohoa.record_batch')) + 1}.jsonl", lines.encode()
+        )
         run_all(self.settings)
 
     def landing_keys(self) -> list[str]:
@@ -80,12 +80,19 @@ class Portal:
 
 
 def record(code: str, agency: str, status: int = 4, **extra: Any) -> dict[str, Any]:
-    return {"MaHoSo": code, "MaTTHC": "2.000815", "MaCoQuan": agency, "TrangThaiHoSo": status,
-            "NgayTiepNhan": "2026-01-05T09:00:00+07:00", "NgayHenTra": "2026-01-20T17:00:00+07:00",
-            "CapNhatLuc": "2026-01-06T10:00:00+07:00", "ChuHoSo": "Nguyễn Văn An", "LoaiDoiTuong": 1,
-            "SoGiayToChuHoSo": "075090001234", **extra}
-
-
+    return {
+        "MaHoSo": code,
+        "MaTTHC": "2.000815",
+        "MaCoQuan": agency,
+        "TrangThaiHoSo": status,
+        "NgayTiepNhan": "2026-01-05T09:00:00+07:00",
+        "NgayHenTra": "2026-01-20T17:00:00+07:00",
+        "CapNhatLuc": "2026-01-06T10:00:00+07:00",
+        "ChuHoSo": "Nguyễn Văn An",
+        "LoaiDoiTuong": 1,
+        "SoGiayToChuHoSo": "075090001234",
+        **extra,
+    }
 
 
 def csrf_of(html: str) -> str:
@@ -97,12 +104,20 @@ def csrf_of(html: str) -> str:
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
     page = client.get("/login")
     assert page.status_code == 200
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_of(page.text), "next": "/"})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_of(page.text), "next": "/"}
+    )
 
 
-def scan_png(lines: tuple[str, ...] = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-                                       "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG"), *, seed: int = 0) -> bytes:
+def scan_png(
+    lines: tuple[str, ...] = (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG",
+    ),
+    *,
+    seed: int = 0,
+) -> bytes:
     """A small clean 300 dpi scan of a few printed lines (Tesseract reads it in about a second)."""
     import io
 
@@ -137,8 +152,9 @@ def start_upload(client: TestClient, token: str, target: str = "dossier", ma_ho_
 
 
 def put_file(client: TestClient, token: str, upload_id: str, name: str, data: bytes) -> Any:
-    return client.put(f"/uploads/{upload_id}/files", content=data,
-                      headers={"X-CSRF-Token": token, "X-File-Name": quote(name)})
+    return client.put(
+        f"/uploads/{upload_id}/files", content=data, headers={"X-CSRF-Token": token, "X-File-Name": quote(name)}
+    )
 
 
 @contextmanager
@@ -163,9 +179,16 @@ def served(app: Any, port: int) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def flagged_document(portal: Portal, ma_ho_so: str | None, *, text: str = "Trang một", seed: int = 0,
-                     rule: str = "document.low_confidence", fields: dict[str, str] | None = None,
-                     uploaded_by_agency: str | None = None) -> int:
+def flagged_document(
+    portal: Portal,
+    ma_ho_so: str | None,
+    *,
+    text: str = "Trang một",
+    seed: int = 0,
+    rule: str = "document.low_confidence",
+    fields: dict[str, str] | None = None,
+    uploaded_by_agency: str | None = None,
+) -> int:
     """A stored, OCR'd document waiting for review, written the way the OCR and extraction stages write it
     (no Tesseract: fast). ``ma_ho_so`` None is an inbox scan; ``uploaded_by_agency`` makes it a portal upload
     of that agency. Returns the document id."""
@@ -187,27 +210,54 @@ def flagged_document(portal: Portal, ma_ho_so: str | None, *, text: str = "Trang
                       SELECT sha256, 'done', %s, %s, 1, 41.5 FROM o RETURNING sha256)
            INSERT INTO sohoa.document (ma_ho_so, loai, ten_giay_to, landing_key, sha256)
            SELECT %s, 'thanh_phan', 'Đơn đề nghị', %s, sha256 FROM r RETURNING id""",
-        sha, f"s3://raw/{sha}", s3.uri(portal.settings.bucket_derived, text_key),
-        s3.uri(portal.settings.bucket_derived, f"{s3.derived_prefix(sha)}searchable.pdf"), ma_ho_so, key)
+        sha,
+        f"s3://raw/{sha}",
+        s3.uri(portal.settings.bucket_derived, text_key),
+        s3.uri(portal.settings.bucket_derived, f"{s3.derived_prefix(sha)}searchable.pdf"),
+        ma_ho_so,
+        key,
+    )
     document_id = int(rows[0][0])
-    portal.query("INSERT INTO sohoa.ocr_page (sha256, page_no, source, dpi, confidence) "
-                 "VALUES (%s, 1, 'ocr', 300, 41.5)", sha)
+    portal.query(
+        "INSERT INTO sohoa.ocr_page (sha256, page_no, source, dpi, confidence) VALUES (%s, 1, 'ocr', 300, 41.5)", sha
+    )
     for i, (name, value) in enumerate((fields or {}).items()):
-        portal.query("""INSERT INTO sohoa.extracted_field (sha256, name, ordinal, value, page_no, line_no, char_start,
+        portal.query(
+            """INSERT INTO sohoa.extracted_field (sha256, name, ordinal, value, page_no, line_no, char_start,
                                                            char_end, confidence, personal, extractor)
                         VALUES (%s, %s, 0, %s, 1, %s, 0, %s, 0.9, false, 'test')""",
-                     sha, name, value, i + 1, len(value))
+            sha,
+            name,
+            value,
+            i + 1,
+            len(value),
+        )
     if uploaded_by_agency is not None:
         user = portal.query("SELECT id FROM portal.user_account ORDER BY id LIMIT 1")
         upload = portal.query(
             """INSERT INTO portal.upload (public_id, user_id, ma_co_quan, target) VALUES (%s, %s, %s, 'inbox')
-               RETURNING id""", f"u-{seed}", user[0][0] if user else None, uploaded_by_agency)
-        portal.query("""INSERT INTO portal.upload_file (upload_id, object_key, original_name, status)
-                        VALUES (%s, %s, %s, 'stored')""", upload[0][0], key, f"phieu-{seed}.png")
+               RETURNING id""",
+            f"u-{seed}",
+            user[0][0] if user else None,
+            uploaded_by_agency,
+        )
+        portal.query(
+            """INSERT INTO portal.upload_file (upload_id, object_key, original_name, status)
+                        VALUES (%s, %s, %s, 'stored')""",
+            upload[0][0],
+            key,
+            f"phieu-{seed}.png",
+        )
     detail = "not filed under a dossier" if ma_ho_so is None else "mean OCR word confidence 41 under 60"
-    portal.query("""INSERT INTO sohoa.issue (source, ma_ho_so, object_key, rule, severity, detail, fingerprint)
+    portal.query(
+        """INSERT INTO sohoa.issue (source, ma_ho_so, object_key, rule, severity, detail, fingerprint)
                     VALUES ('document', %s, %s, %s, 'warning', %s, %s)""",
-                 ma_ho_so, key, "document.unassigned" if ma_ho_so is None else rule, detail, f"fp-{seed}")
+        ma_ho_so,
+        key,
+        "document.unassigned" if ma_ho_so is None else rule,
+        detail,
+        f"fp-{seed}",
+    )
     with connect(portal.settings) as conn:
         sync_review_states(conn)
     return document_id

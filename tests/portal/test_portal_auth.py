@@ -7,13 +7,26 @@ from portal_testkit import AGENCY_A, AGENCY_B, PASSWORD, Portal, csrf_of, record
 
 pytestmark = pytest.mark.integration
 
+
 def link(code: str) -> str:
     return f'href="/dossiers/{code}"'
 
 
-PAGES = ["/", "/upload", "/uploads", "/dossiers", f"/dossiers/{AGENCY_A}-260105-0001", "/documents/1",
-         "/documents/1/pages/1.png", "/reports", "/reports/kpi/", "/reports/data-docs/index.html", "/admin",
-         "/uploads/abc", "/uploads/abc/status"]
+PAGES = [
+    "/",
+    "/upload",
+    "/uploads",
+    "/dossiers",
+    f"/dossiers/{AGENCY_A}-260105-0001",
+    "/documents/1",
+    "/documents/1/pages/1.png",
+    "/reports",
+    "/reports/kpi/",
+    "/reports/data-docs/index.html",
+    "/admin",
+    "/uploads/abc",
+    "/uploads/abc/status",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -70,8 +83,9 @@ def test_wrong_password_is_refused_and_lockout_follows_repeated_failures(portal:
         token = csrf_of(admin.get("/admin").text)
         assert admin.post(f"/admin/users/{user_id}/unlock", data={"csrf_token": token}).status_code == 303
     assert sign_in(client, "kiem.tra").status_code == 303
-    outcomes = portal.query("SELECT outcome FROM portal.audit_log WHERE action = 'login' AND user_id = %s "
-                            "ORDER BY id", user_id)
+    outcomes = portal.query(
+        "SELECT outcome FROM portal.audit_log WHERE action = 'login' AND user_id = %s ORDER BY id", user_id
+    )
     assert [o for (o,) in outcomes] == ["bad_credentials"] * 2 + ["locked", "locked", "ok"]
 
 
@@ -106,13 +120,16 @@ def test_state_changes_need_the_session_csrf_token(signed_in) -> None:
     assert started.status_code == 201
     upload_id = started.json()["id"]
     assert officer.put(f"/uploads/{upload_id}/files", content=b"x").status_code == 403
-    assert officer.put(f"/uploads/{upload_id}/files", content=b"x",
-                       headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert (
+        officer.put(f"/uploads/{upload_id}/files", content=b"x", headers={"X-CSRF-Token": "forged"}).status_code == 403
+    )
     assert officer.post(f"/uploads/{upload_id}/finish").status_code == 403
     assert officer.post("/logout").status_code == 403
     admin, admin_token = signed_in("quan.tri", "quan_tri")
-    assert admin.post("/admin/users", data={"username": "x.y.z", "password": PASSWORD, "role": "kiem_tra"}
-                      ).status_code == 403
+    assert (
+        admin.post("/admin/users", data={"username": "x.y.z", "password": PASSWORD, "role": "kiem_tra"}).status_code
+        == 403
+    )
 
 
 def test_officer_sees_only_their_agency(portal: Portal, signed_in) -> None:
@@ -146,10 +163,18 @@ def test_officer_cannot_upload_for_another_agency(portal: Portal, signed_in) -> 
     response = officer.post("/uploads", data={"target": "dossier", "ma_ho_so": other, "csrf_token": token})
     assert response.status_code == 403
     # A dossier whose record has not arrived yet: the agency part of the code decides.
-    assert officer.post("/uploads", data={"target": "dossier", "ma_ho_so": f"{AGENCY_B}-260105-0009",
-                                          "csrf_token": token}).status_code == 403
-    assert officer.post("/uploads", data={"target": "dossier", "ma_ho_so": f"{AGENCY_A}-260105-0009",
-                                          "csrf_token": token}).status_code == 201
+    assert (
+        officer.post(
+            "/uploads", data={"target": "dossier", "ma_ho_so": f"{AGENCY_B}-260105-0009", "csrf_token": token}
+        ).status_code
+        == 403
+    )
+    assert (
+        officer.post(
+            "/uploads", data={"target": "dossier", "ma_ho_so": f"{AGENCY_A}-260105-0009", "csrf_token": token}
+        ).status_code
+        == 201
+    )
 
 
 def test_officer_cannot_follow_another_agency_upload(signed_in) -> None:
@@ -158,8 +183,7 @@ def test_officer_cannot_follow_another_agency_upload(signed_in) -> None:
     b, token_b = signed_in("can.bo.b", "can_bo", AGENCY_B)
     assert b.get(f"/uploads/{upload_id}").status_code == 404
     assert b.get(f"/uploads/{upload_id}/status").status_code == 404
-    assert b.put(f"/uploads/{upload_id}/files", content=b"x",
-                 headers={"X-CSRF-Token": token_b}).status_code == 404
+    assert b.put(f"/uploads/{upload_id}/files", content=b"x", headers={"X-CSRF-Token": token_b}).status_code == 404
 
 
 def test_admin_pages_are_for_administrators_only(portal: Portal, signed_in) -> None:
@@ -168,25 +192,50 @@ def test_admin_pages_are_for_administrators_only(portal: Portal, signed_in) -> N
     admin, admin_token = signed_in("quan.tri", "quan_tri")
     assert officer.get("/admin").status_code == 403
     assert reviewer.get("/admin").status_code == 403
-    assert reviewer.post("/admin/users", data={"username": "new.user", "password": PASSWORD, "role": "quan_tri",
-                                               "csrf_token": reviewer_token}).status_code == 403
+    assert (
+        reviewer.post(
+            "/admin/users",
+            data={"username": "new.user", "password": PASSWORD, "role": "quan_tri", "csrf_token": reviewer_token},
+        ).status_code
+        == 403
+    )
     assert "Quản trị" not in officer.get("/dossiers").text  # no link to what they may not open
     assert admin.get("/admin").status_code == 200
-    created = admin.post("/admin/users", data={"username": "can.bo.moi", "password": PASSWORD, "role": "can_bo",
-                                               "ma_co_quan": AGENCY_B, "csrf_token": admin_token})
+    created = admin.post(
+        "/admin/users",
+        data={
+            "username": "can.bo.moi",
+            "password": PASSWORD,
+            "role": "can_bo",
+            "ma_co_quan": AGENCY_B,
+            "csrf_token": admin_token,
+        },
+    )
     assert created.status_code == 303
-    weak = admin.post("/admin/users", data={"username": "weak.user", "password": "123", "role": "kiem_tra",
-                                            "csrf_token": admin_token})
+    weak = admin.post(
+        "/admin/users", data={"username": "weak.user", "password": "123", "role": "kiem_tra", "csrf_token": admin_token}
+    )
     assert weak.status_code == 400
     assert "ít nhất" in weak.text
-    catalogue = admin.post("/admin/catalogue", data={"kind": "agencies", "csrf_token": admin_token},
-                           files={"file": ("agencies.csv", b"MaCoQuan,TenCoQuan,Cap,MaCoQuanCha\n", "text/csv")})
+    catalogue = admin.post(
+        "/admin/catalogue",
+        data={"kind": "agencies", "csrf_token": admin_token},
+        files={"file": ("agencies.csv", b"MaCoQuan,TenCoQuan,Cap,MaCoQuanCha\n", "text/csv")},
+    )
     assert catalogue.status_code == 200
     assert "catalogue/agencies.csv" in portal.landing_keys()
-    assert reviewer.post("/admin/catalogue", data={"kind": "agencies", "csrf_token": reviewer_token},
-                         files={"file": ("agencies.csv", b"x", "text/csv")}).status_code == 403
-    no_agency = admin.post("/admin/users", data={"username": "no.agency", "password": PASSWORD, "role": "can_bo",
-                                                 "csrf_token": admin_token})
+    assert (
+        reviewer.post(
+            "/admin/catalogue",
+            data={"kind": "agencies", "csrf_token": reviewer_token},
+            files={"file": ("agencies.csv", b"x", "text/csv")},
+        ).status_code
+        == 403
+    )
+    no_agency = admin.post(
+        "/admin/users",
+        data={"username": "no.agency", "password": PASSWORD, "role": "can_bo", "csrf_token": admin_token},
+    )
     assert no_agency.status_code == 400
 
 
@@ -199,8 +248,10 @@ def test_data_docs_are_for_reviewers_only(signed_in) -> None:
 def test_next_parameter_cannot_send_users_to_another_site(portal: Portal, client) -> None:
     portal.add_user("can.bo", "can_bo", AGENCY_A)
     page = client.get("/login", params={"next": "//evil.example/x"})
-    response = client.post("/login", data={"username": "can.bo", "password": PASSWORD,
-                                           "csrf_token": csrf_of(page.text), "next": "//evil.example/x"})
+    response = client.post(
+        "/login",
+        data={"username": "can.bo", "password": PASSWORD, "csrf_token": csrf_of(page.text), "next": "//evil.example/x"},
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/"
 

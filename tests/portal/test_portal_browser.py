@@ -43,10 +43,10 @@ def served(portal: Portal, port_factory) -> Iterator[str]:  # type: ignore[no-un
 def page(served: str):  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN",
-                                      base_url=served)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN", base_url=served)
         context.set_default_timeout(20_000)
         try:
             yield context.new_page()
@@ -94,7 +94,8 @@ def test_officer_uploads_a_dossier_and_follows_it_to_ocr_done(portal: Portal, pa
     assert rows.count() == 2
     page.wait_for_function(
         "() => [...document.querySelectorAll('#queue tbody tr')].every(r => r.className === 'fate-ocr_done')",
-        timeout=120_000)
+        timeout=120_000,
+    )
     assert "Đã OCR xong" in rows.nth(0).inner_text()
     assert "don-de-nghi.png" in rows.nth(0).inner_text()
     assert fits_the_screen(page)
@@ -110,7 +111,8 @@ def test_officer_uploads_a_dossier_and_follows_it_to_ocr_done(portal: Portal, pa
     page.click('article.document h3 a:has-text("don-de-nghi.png")')
     page.wait_for_url("**/documents/*")
     page.wait_for_function(
-        "() => { const i = document.querySelector('.page-image img'); return i && i.naturalWidth > 0; }")
+        "() => { const i = document.querySelector('.page-image img'); return i && i.naturalWidth > 0; }"
+    )
     assert "XÂY DỰNG" in page.inner_text("#ocr-text")
     assert fits_the_screen(page)
     shot(page, "05-page-beside-text")
@@ -126,12 +128,15 @@ def test_officer_drops_a_file_for_the_inbox(portal: Portal, page) -> None:
     transfer = page.evaluate_handle(
         """(bytes) => { const dt = new DataTransfer();
                        dt.items.add(new File([new Uint8Array(bytes)], 'phieu-tiep-nhan.png', {type: 'image/png'}));
-                       return dt; }""", data)
+                       return dt; }""",
+        data,
+    )
     page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
     row = page.locator("#queue tbody tr").first
     row.wait_for()
-    page.wait_for_function("() => document.querySelector('#queue tbody tr').className === 'fate-ocr_done'",
-                           timeout=120_000)
+    page.wait_for_function(
+        "() => document.querySelector('#queue tbody tr').className === 'fate-ocr_done'", timeout=120_000
+    )
     assert "phieu-tiep-nhan.png" in row.inner_text()
     shot(page, "06-inbox-drop")
     assert portal.landing_keys()[0].startswith("inbox/portal-")
@@ -150,12 +155,12 @@ def scan_at(dpi: int, lines: tuple[str, ...], seed: int) -> bytes:
 
 
 def test_officer_fixes_a_field_in_the_review_queue_and_the_correction_wins_on_the_dossier_page(
-        portal: Portal, page) -> None:
+    portal: Portal, page
+) -> None:
     from sohoa.intake.pipeline import run_all
 
     portal.load_records(record(CODE, AGENCY_A))
-    portal.put_landing(f"scans/{CODE}/giay-phep.png",
-                       scan_at(150, ("GIẤY PHÉP XÂY DỰNG", "Số: 12/GP-UBND"), seed=21))
+    portal.put_landing(f"scans/{CODE}/giay-phep.png", scan_at(150, ("GIẤY PHÉP XÂY DỰNG", "Số: 12/GP-UBND"), seed=21))
     run_all(portal.settings)
     portal.add_user("can.bo", "can_bo", AGENCY_A)
     sign_in(page, "can.bo")
@@ -172,7 +177,8 @@ def test_officer_fixes_a_field_in_the_review_queue_and_the_correction_wins_on_th
     rows.first.locator("a").click()
     page.wait_for_url("**/review/*")
     page.wait_for_function(
-        "() => { const i = document.querySelector('.page-image img'); return i && i.naturalWidth > 0; }")
+        "() => { const i = document.querySelector('.page-image img'); return i && i.naturalWidth > 0; }"
+    )
     assert "GIẤY PHÉP" in page.inner_text("#ocr-text")
     page.select_option("#correct-name", "so_ky_hieu")
     page.fill("#correct-value", "45/GP-UBND")

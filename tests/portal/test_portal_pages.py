@@ -38,19 +38,30 @@ def insert_ocr_document(portal: Portal, ma_ho_so: str | None, text: str) -> int:
                       SELECT sha256, 'done', %s, %s, 1, 88.5, %s::jsonb FROM o RETURNING sha256)
            INSERT INTO sohoa.document (ma_ho_so, loai, ten_giay_to, landing_key, sha256)
            SELECT %s, 'thanh_phan', %s, %s, sha256 FROM r RETURNING id""",
-        sha, f"s3://raw/{sha}", s3.uri(portal.settings.bucket_derived, text_key),
+        sha,
+        f"s3://raw/{sha}",
+        s3.uri(portal.settings.bucket_derived, text_key),
         s3.uri(portal.settings.bucket_derived, f"{s3.derived_prefix(sha)}searchable.pdf"),
-        '{"SoVanBan": "' + HTML.replace('"', '\\"') + '"}', ma_ho_so, "trang<1>.png", f"scans/{ma_ho_so}/x.png")
-    portal.query("INSERT INTO sohoa.ocr_page (sha256, page_no, source, dpi, confidence) "
-                 "VALUES (%s, 1, 'ocr', 300, 88.5)", sha)
+        '{"SoVanBan": "' + HTML.replace('"', '\\"') + '"}',
+        ma_ho_so,
+        "trang<1>.png",
+        f"scans/{ma_ho_so}/x.png",
+    )
+    portal.query(
+        "INSERT INTO sohoa.ocr_page (sha256, page_no, source, dpi, confidence) VALUES (%s, 1, 'ocr', 300, 88.5)", sha
+    )
     return int(rows[0][0])
 
 
 def test_ocr_text_and_findings_with_html_are_shown_escaped(portal: Portal, signed_in) -> None:
     portal.load_records(record(CODE, AGENCY_A))
     document_id = insert_ocr_document(portal, CODE, f"Trang một {HTML}\fTrang hai")
-    portal.query("""INSERT INTO sohoa.issue (source, ma_ho_so, rule, severity, detail, fingerprint)
-                    VALUES ('document', %s, 'document.low_dpi', 'warning', %s, 'fp-html')""", CODE, HTML)
+    portal.query(
+        """INSERT INTO sohoa.issue (source, ma_ho_so, rule, severity, detail, fingerprint)
+                    VALUES ('document', %s, 'document.low_dpi', 'warning', %s, 'fp-html')""",
+        CODE,
+        HTML,
+    )
     officer, _ = signed_in("can.bo", "can_bo", AGENCY_A)
     page = officer.get(f"/documents/{document_id}")
     assert page.status_code == 200
@@ -72,9 +83,15 @@ def test_dossier_page_shows_record_timeline_documents_and_findings(portal: Porta
         record(CODE, AGENCY_A, status=4, CapNhatLuc="2026-01-06T10:00:00+07:00"),
     )
     portal.load_records(
-        record(CODE, AGENCY_A, status=10, CapNhatLuc="2026-01-21T10:00:00+07:00",
-               NgayKetThucXuLy="2026-01-19T15:00:00+07:00", NgayTra="2026-01-21T09:00:00+07:00",
-               SoGiayToChuHoSo="075123"),  # a bad CCCD: a finding
+        record(
+            CODE,
+            AGENCY_A,
+            status=10,
+            CapNhatLuc="2026-01-21T10:00:00+07:00",
+            NgayKetThucXuLy="2026-01-19T15:00:00+07:00",
+            NgayTra="2026-01-21T09:00:00+07:00",
+            SoGiayToChuHoSo="075123",
+        ),  # a bad CCCD: a finding
     )
     reviewer, _ = signed_in("kiem.tra", "kiem_tra")
     page = reviewer.get(f"/dossiers/{CODE}").text
@@ -83,7 +100,7 @@ def test_dossier_page_shows_record_timeline_documents_and_findings(portal: Porta
     assert "075123" not in page  # the ID number is masked
     assert "•••123" in page
     assert "05/01/2026 09:00" in page  # received, in Vietnam time
-    timeline = page[page.index("Diễn biến"):]
+    timeline = page[page.index("Diễn biến") :]
     assert timeline.index("Tiếp nhận") < timeline.index("Kết thúc xử lý") < timeline.index("Trả kết quả")
     assert "record.bad_cccd" in page
     assert "Chưa có giấy tờ nào" in page
@@ -104,8 +121,9 @@ def test_a_sector_systems_dossier_code_with_slash_and_hash_opens_from_the_search
 def test_search_filters(portal: Portal, signed_in) -> None:
     portal.load_records(
         record(f"{AGENCY_A}-260105-0001", AGENCY_A, status=4),
-        record(f"{AGENCY_A}-260210-0002", AGENCY_A, status=10, MaTTHC="1.001612",
-               NgayTiepNhan="2026-02-10T08:00:00+07:00"),
+        record(
+            f"{AGENCY_A}-260210-0002", AGENCY_A, status=10, MaTTHC="1.001612", NgayTiepNhan="2026-02-10T08:00:00+07:00"
+        ),
         record(f"{AGENCY_B}-260105-0003", AGENCY_B, status=4),
     )
     reviewer, _ = signed_in("kiem.tra", "kiem_tra")
@@ -147,11 +165,14 @@ def test_reports_show_a_placeholder_until_built_then_serve_the_files(portal: Por
     assert reviewer.get("/reports/kpi/").status_code == 404
     client = s3.make_client(portal.settings)
     prefix = portal.portal_settings.kpi_report_prefix
-    s3.put_bytes(client, portal.settings.bucket_published, prefix + "index.html",
-                 "<html><body>Chỉ số 766 <a href='thang/2026-01.html'>tháng 1</a></body></html>".encode(),
-                 "text/html")
-    s3.put_bytes(client, portal.settings.bucket_published, prefix + "thang/2026-01.html", b"<p>jan</p>",
-                 "text/html")
+    s3.put_bytes(
+        client,
+        portal.settings.bucket_published,
+        prefix + "index.html",
+        "<html><body>Chỉ số 766 <a href='thang/2026-01.html'>tháng 1</a></body></html>".encode(),
+        "text/html",
+    )
+    s3.put_bytes(client, portal.settings.bucket_published, prefix + "thang/2026-01.html", b"<p>jan</p>", "text/html")
     index = reviewer.get("/reports/kpi/")
     assert index.status_code == 200
     assert "Chỉ số 766" in index.text
@@ -161,25 +182,43 @@ def test_reports_show_a_placeholder_until_built_then_serve_the_files(portal: Por
     assert reviewer.get("/reports/kpi").status_code == 307
     assert reviewer.get("/reports/kpi/thang/../../../raw/x").status_code == 404
     assert reviewer.get("/reports/other/index.html").status_code == 404
-    s3.put_bytes(client, portal.settings.bucket_derived, portal.portal_settings.data_docs_prefix + "index.html",
-                 b"<p>gx</p>", "text/html")
+    s3.put_bytes(
+        client,
+        portal.settings.bucket_derived,
+        portal.portal_settings.data_docs_prefix + "index.html",
+        b"<p>gx</p>",
+        "text/html",
+    )
     assert reviewer.get("/reports/data-docs/index.html").text == "<p>gx</p>"
     views = portal.query("SELECT target FROM portal.audit_log WHERE action = 'report.view'")
     assert ("kpi",) in views
 
 
-def test_reports_index_lists_kpi_months_per_agency_and_serves_stored_and_older_months(portal: Portal, signed_in
-                                                                                     ) -> None:
+def test_reports_index_lists_kpi_months_per_agency_and_serves_stored_and_older_months(
+    portal: Portal, signed_in
+) -> None:
     """A real KPI build over real records: the build stores the latest two months' pages; the index lists every
     month with figures (from kpi.indicator) and an older month is rendered from the tables when opened."""
     import datetime as dt
 
     from sohoa.kpi.build import build
 
-    portal.load_records(record(CODE, AGENCY_A, status=10, NgayKetThucXuLy="2026-01-15T10:00:00+07:00",
-                               NgayTra="2026-01-16T10:00:00+07:00", CapNhatLuc="2026-01-16T10:00:00+07:00"),
-                        record(f"{AGENCY_B}-260203-0002", AGENCY_B, NgayTiepNhan="2026-02-03T09:00:00+07:00",
-                               NgayHenTra="2026-02-20T17:00:00+07:00"))
+    portal.load_records(
+        record(
+            CODE,
+            AGENCY_A,
+            status=10,
+            NgayKetThucXuLy="2026-01-15T10:00:00+07:00",
+            NgayTra="2026-01-16T10:00:00+07:00",
+            CapNhatLuc="2026-01-16T10:00:00+07:00",
+        ),
+        record(
+            f"{AGENCY_B}-260203-0002",
+            AGENCY_B,
+            NgayTiepNhan="2026-02-03T09:00:00+07:00",
+            NgayHenTra="2026-02-20T17:00:00+07:00",
+        ),
+    )
     summary = build(portal.settings, build_date=dt.date(2026, 4, 1), full=True)
     assert "kpi/bao-cao/2026-03/tat-ca.html" in summary.reports
     assert "kpi/bao-cao/2026-01/tat-ca.html" not in summary.reports  # older: rendered on demand
@@ -210,8 +249,7 @@ def test_reports_index_lists_kpi_months_per_agency_and_serves_stored_and_older_m
     assert 'id="report-data-docs"' in reviewer.get("/reports").text
 
 
-def test_every_interface_text_exists_in_both_languages_and_english_toggle_works(portal: Portal, signed_in
-                                                                               ) -> None:
+def test_every_interface_text_exists_in_both_languages_and_english_toggle_works(portal: Portal, signed_in) -> None:
     templates = Path(__file__).parents[2] / "sohoa" / "portal" / "templates"
     used = set()
     for template in templates.glob("*.html"):
@@ -219,10 +257,26 @@ def test_every_interface_text_exists_in_both_languages_and_english_toggle_works(
     assert used
     assert not sorted(used - TEXT.keys())
     # Keys built from a prefix and a value.
-    dynamic = ({f"fate_{f}" for f in typing.get_args(Fate)} | {f"role_{r}" for r in ROLES}
-               | {f"trigger_{s}" for s in ("queued", "triggered", "deferred")}
-               | {f"ev_{e}" for e in ("ngay_nop", "ngay_tiep_nhan", "ngay_hen_tra", "ngay_ket_thuc_xu_ly", "ngay_tra",
-                                      "bo_sung", "nhan_bo_sung", "version", "version_unusable", "document")})
+    dynamic = (
+        {f"fate_{f}" for f in typing.get_args(Fate)}
+        | {f"role_{r}" for r in ROLES}
+        | {f"trigger_{s}" for s in ("queued", "triggered", "deferred")}
+        | {
+            f"ev_{e}"
+            for e in (
+                "ngay_nop",
+                "ngay_tiep_nhan",
+                "ngay_hen_tra",
+                "ngay_ket_thuc_xu_ly",
+                "ngay_tra",
+                "bo_sung",
+                "nhan_bo_sung",
+                "version",
+                "version_unusable",
+                "document",
+            )
+        }
+    )
     assert not sorted(dynamic - TEXT.keys())
     assert all(vi and en for vi, en in TEXT.values())
     officer, _ = signed_in("can.bo", "can_bo", AGENCY_A)
@@ -256,8 +310,10 @@ def test_portal_mounts_in_airflow_api_server_under_its_prefix(portal: Portal, mo
         assert redirect.headers["location"].startswith("/sohoa/login?next=")
         login = client.get("/sohoa/login")
         assert 'action="/sohoa/login"' in login.text
-        signed = client.post("/sohoa/login", data={"username": "can.bo", "password": PASSWORD,
-                                                   "csrf_token": csrf_of(login.text), "next": "/upload"})
+        signed = client.post(
+            "/sohoa/login",
+            data={"username": "can.bo", "password": PASSWORD, "csrf_token": csrf_of(login.text), "next": "/upload"},
+        )
         assert signed.status_code == 303
         assert signed.headers["location"] == "/sohoa/upload"
         assert "Path=/sohoa" in signed.headers["set-cookie"]
@@ -297,8 +353,9 @@ def test_create_user_command_makes_the_first_administrator(portal: Portal, monke
         assert client.get("/admin").status_code == 200
 
 
-def test_services_start_and_stop_the_portal_and_status_prints_its_url(portal: Portal, monkeypatch,
-                                                                      port_factory) -> None:
+def test_services_start_and_stop_the_portal_and_status_prints_its_url(
+    portal: Portal, monkeypatch, port_factory
+) -> None:
     """`sohoa portal` in a child process, as `sohoa services up` runs it, then `down`'s stop."""
     import httpx
 
@@ -316,7 +373,8 @@ def test_services_start_and_stop_the_portal_and_status_prints_its_url(portal: Po
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
         assert "Đăng nhập" in httpx.get(f"http://127.0.0.1:{port}/login").text
         assert {"name": "portal", "embedded": True, "running": True, "endpoint": f"http://127.0.0.1:{port}"} in [
-            vars(s) for s in manager.states(portal.settings)]
+            vars(s) for s in manager.states(portal.settings)
+        ]
     finally:
         assert portal_service.stop(portal.settings)
     assert not processes.port_open("127.0.0.1", port)

@@ -56,8 +56,9 @@ def test_officers_see_their_agency_reviewers_see_all_with_filters(portal: Portal
     assert re.search(r'id="badge-nav_review">3<', reviewer.get("/dossiers").text)
 
 
-def test_a_late_record_moving_a_dossier_to_another_agency_never_shows_it_to_the_old_one(portal: Portal,
-                                                                                       signed_in) -> None:
+def test_a_late_record_moving_a_dossier_to_another_agency_never_shows_it_to_the_old_one(
+    portal: Portal, signed_in
+) -> None:
     """The queue walks the agency kept on the review row; the live rule decides what is shown."""
     from sohoa.db.connection import connect
     from sohoa.review.actions import sync_review_states
@@ -81,8 +82,13 @@ def test_officer_cannot_open_or_decide_on_another_agencys_document(portal: Porta
     b = flagged_document(portal, CODE_B, seed=2, fields={"so_ky_hieu": "12/QĐ-UBND"})
     assert officer.get(f"/review/{b}").status_code == 403
     issue = portal.query("SELECT id FROM sohoa.issue")[0][0]
-    for action, data in (("fields", {"name": "so_ky_hieu", "value": "99/QĐ"}), ("reviewed", {}), ("ocr", {}),
-                         ("assign", {"ma_ho_so": CODE_A}), (f"issues/{issue}/resolve", {"note": "ok"})):
+    for action, data in (
+        ("fields", {"name": "so_ky_hieu", "value": "99/QĐ"}),
+        ("reviewed", {}),
+        ("ocr", {}),
+        ("assign", {"ma_ho_so": CODE_A}),
+        (f"issues/{issue}/resolve", {"note": "ok"}),
+    ):
         assert officer.post(f"/review/{b}/{action}", data={**data, "csrf_token": token}).status_code == 403
     assert portal.query("SELECT count(*) FROM sohoa.field_correction") == [(0,)]
     assert portal.query("SELECT count(*) FROM sohoa.review_action") == [(0,)]
@@ -120,8 +126,13 @@ def test_every_decision_needs_the_csrf_token(portal: Portal, signed_in) -> None:
     reviewer, token = signed_in("kiem.tra", "kiem_tra")
     doc = flagged_document(portal, CODE_A, seed=1)
     issue = portal.query("SELECT id FROM sohoa.issue")[0][0]
-    for action, data in (("fields", {"name": "so_ky_hieu", "value": "99/QĐ"}), ("reviewed", {}), ("ocr", {}),
-                         ("assign", {"ma_ho_so": CODE_A}), (f"issues/{issue}/resolve", {"note": "ok"})):
+    for action, data in (
+        ("fields", {"name": "so_ky_hieu", "value": "99/QĐ"}),
+        ("reviewed", {}),
+        ("ocr", {}),
+        ("assign", {"ma_ho_so": CODE_A}),
+        (f"issues/{issue}/resolve", {"note": "ok"}),
+    ):
         for bad in ({}, {"csrf_token": "not-the-token"}):
             response = reviewer.post(f"/review/{doc}/{action}", data={**data, **bad})
             assert response.status_code == 403, (action, bad)
@@ -139,8 +150,10 @@ def test_html_in_ocr_text_field_values_and_corrections_is_shown_escaped(portal: 
     assert "<script>alert" not in page
     assert "<b onclick" not in page
     assert page.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 2  # the text and the field
-    response = reviewer.post(f"/review/{doc}/fields", data={"name": "so_ky_hieu", "value": "<img src=x onerror=y>",
-                                                           "note": HTML, "csrf_token": token})
+    response = reviewer.post(
+        f"/review/{doc}/fields",
+        data={"name": "so_ky_hieu", "value": "<img src=x onerror=y>", "note": HTML, "csrf_token": token},
+    )
     assert response.status_code == 303
     page = reviewer.get(f"/review/{doc}").text
     assert "<img src=x" not in page
@@ -149,13 +162,11 @@ def test_html_in_ocr_text_field_values_and_corrections_is_shown_escaped(portal: 
     assert "<img src=x" not in reviewer.get(f"/dossiers/{CODE_A}").text
 
 
-def test_a_correction_wins_is_kept_with_who_and_when_and_the_audit_has_no_value(portal: Portal, signed_in
-                                                                               ) -> None:
+def test_a_correction_wins_is_kept_with_who_and_when_and_the_audit_has_no_value(portal: Portal, signed_in) -> None:
     portal.load_records(record(CODE_A, AGENCY_A))
     officer, token = signed_in("can.bo", "can_bo", AGENCY_A)
     doc = flagged_document(portal, CODE_A, seed=1, fields={"so_ky_hieu": "12/QĐ-UBND", "ngay_van_ban": "2026-01-02"})
-    bad = officer.post(f"/review/{doc}/fields", data={"name": "ngay_van_ban", "value": "ngày mai",
-                                                       "csrf_token": token})
+    bad = officer.post(f"/review/{doc}/fields", data={"name": "ngay_van_ban", "value": "ngày mai", "csrf_token": token})
     assert bad.status_code == 400
     assert "Giá trị của trường Ngày văn bản không hợp lệ" in bad.text
     assert "08/07/2021" in bad.text  # how to type a date
@@ -167,8 +178,10 @@ def test_a_correction_wins_is_kept_with_who_and_when_and_the_audit_has_no_value(
     assert unknown.status_code == 400
     assert portal.query("SELECT count(*) FROM sohoa.field_correction") == [(0,)]
 
-    done = officer.post(f"/review/{doc}/fields", data={"name": "so_ky_hieu", "value": "45/QĐ-UBND",
-                                                        "note": "đọc sai số", "csrf_token": token})
+    done = officer.post(
+        f"/review/{doc}/fields",
+        data={"name": "so_ky_hieu", "value": "45/QĐ-UBND", "note": "đọc sai số", "csrf_token": token},
+    )
     assert done.status_code == 303
     assert done.headers["location"] == f"/review/{doc}?ok=corrected"
     page = officer.get(done.headers["location"]).text
@@ -177,11 +190,15 @@ def test_a_correction_wins_is_kept_with_who_and_when_and_the_audit_has_no_value(
     assert row is not None
     assert "45/QĐ-UBND" in row.group(1)
     assert "Người sửa" in row.group(1)
-    assert officer.post(f"/review/{doc}/fields", data={"name": "ngay_van_ban", "value": "08/07/2021",
-                                                       "csrf_token": token}).status_code == 303
-    assert portal.query("SELECT name, value, corrected_by, corrected_at IS NOT NULL FROM sohoa.field_correction "
-                        "ORDER BY id") == [("so_ky_hieu", "45/QĐ-UBND", "can.bo", True),
-                                           ("ngay_van_ban", "2021-07-08", "can.bo", True)]
+    assert (
+        officer.post(
+            f"/review/{doc}/fields", data={"name": "ngay_van_ban", "value": "08/07/2021", "csrf_token": token}
+        ).status_code
+        == 303
+    )
+    assert portal.query(
+        "SELECT name, value, corrected_by, corrected_at IS NOT NULL FROM sohoa.field_correction ORDER BY id"
+    ) == [("so_ky_hieu", "45/QĐ-UBND", "can.bo", True), ("ngay_van_ban", "2021-07-08", "can.bo", True)]
     dossier = officer.get(f"/dossiers/{CODE_A}").text
     shown = re.search(r'<dd data-field="so_ky_hieu">(.*?)</dd>', dossier, re.S)
     assert shown is not None
@@ -201,20 +218,29 @@ def test_resolve_a_finding_with_a_note_then_mark_reviewed(portal: Portal, signed
     other = flagged_document(portal, CODE_A, seed=2)
     issue = portal.query("SELECT id FROM sohoa.issue WHERE fingerprint = 'fp-1'")[0][0]
     other_issue = portal.query("SELECT id FROM sohoa.issue WHERE fingerprint = 'fp-2'")[0][0]
-    assert reviewer.post(f"/review/{doc}/issues/{other_issue}/resolve",
-                         data={"note": "x", "csrf_token": token}).status_code == 404
-    response = reviewer.post(f"/review/{doc}/issues/{issue}/resolve",
-                             data={"note": "trang mờ nhưng đọc được", "csrf_token": token})
+    assert (
+        reviewer.post(
+            f"/review/{doc}/issues/{other_issue}/resolve", data={"note": "x", "csrf_token": token}
+        ).status_code
+        == 404
+    )
+    response = reviewer.post(
+        f"/review/{doc}/issues/{issue}/resolve", data={"note": "trang mờ nhưng đọc được", "csrf_token": token}
+    )
     assert response.status_code == 303
     assert portal.query("SELECT resolved_at IS NOT NULL FROM sohoa.issue WHERE id = %s", issue) == [(True,)]
     assert portal.query("SELECT actor, detail FROM sohoa.review_action WHERE action = 'resolve_issue'") == [
-        ("kiem.tra", "trang mờ nhưng đọc được")]
+        ("kiem.tra", "trang mờ nhưng đọc được")
+    ]
     assert queue_ids(reviewer) == [other]  # its only reason closed: it left the queue
-    assert reviewer.post(f"/review/{other}/reviewed", data={"csrf_token": token}).headers["location"] == \
-        "/review?ok=reviewed"
+    assert (
+        reviewer.post(f"/review/{other}/reviewed", data={"csrf_token": token}).headers["location"]
+        == "/review?ok=reviewed"
+    )
     assert queue_ids(reviewer) == []
     assert portal.query("SELECT state, reviewed_by FROM sohoa.document_review WHERE document_id = %s", other) == [
-        ("reviewed", "kiem.tra")]
+        ("reviewed", "kiem.tra")
+    ]
     assert "Đã xem (kiem.tra" in reviewer.get(f"/review/{other}").text
     assert 'id="badge-nav_review"' not in reviewer.get("/review").text
     audit = " ".join(t or "" for (t,) in portal.query("SELECT target FROM portal.audit_log"))
@@ -241,18 +267,21 @@ def test_assign_an_inbox_scan_checks_the_dossier_and_says_why_in_vietnamese(port
     assert response.status_code == 303
     assert portal.query("SELECT ma_ho_so, linked_by FROM sohoa.document WHERE id = %s", doc) == [(CODE_A, "person")]
     assert portal.query("SELECT resolved_at IS NOT NULL FROM sohoa.issue WHERE rule = 'document.unassigned'") == [
-        (True,)]
+        (True,)
+    ]
     assert portal.query("SELECT action, actor FROM sohoa.review_action") == [("assign_dossier", "can.bo")]
     assert f"/review/{doc}" in officer.get(f"/dossiers/{CODE_A}").text.replace("/documents/", "/review/")
-    outcomes = portal.query("SELECT target, outcome FROM portal.audit_log WHERE action = 'review.assign' "
-                            "ORDER BY id")
-    assert outcomes == [(f"document:{doc} dossier:?", "rejected"), (f"document:{doc} dossier:{CODE_A2}", "rejected"),
-                        (f"document:{doc} dossier:{CODE_B}", "rejected"), (f"document:{doc} dossier:{CODE_A}", "ok")]
+    outcomes = portal.query("SELECT target, outcome FROM portal.audit_log WHERE action = 'review.assign' ORDER BY id")
+    assert outcomes == [
+        (f"document:{doc} dossier:?", "rejected"),
+        (f"document:{doc} dossier:{CODE_A2}", "rejected"),
+        (f"document:{doc} dossier:{CODE_B}", "rejected"),
+        (f"document:{doc} dossier:{CODE_A}", "ok"),
+    ]
     assert assign(CODE_A).status_code == 400  # already filed there
 
 
-def test_rerun_ocr_puts_the_original_back_in_the_ocr_queue_and_keeps_corrections(portal: Portal, signed_in
-                                                                                 ) -> None:
+def test_rerun_ocr_puts_the_original_back_in_the_ocr_queue_and_keeps_corrections(portal: Portal, signed_in) -> None:
     """With the real pipeline: a 150 dpi scan is flagged low_dpi, a person corrects a field and asks for OCR
     again; the original waits for OCR, the ingest trigger fires, the next run reads it again and the
     correction still wins."""
@@ -266,8 +295,12 @@ def test_rerun_ocr_puts_the_original_back_in_the_ocr_queue_and_keeps_corrections
     png = reviewer.get(f"/documents/{doc}/pages/1.png")
     assert png.status_code == 200
     cached = portal.query("SELECT sha256 FROM sohoa.document WHERE id = %s", doc)[0][0]
-    assert reviewer.post(f"/review/{doc}/fields", data={"name": "so_ky_hieu", "value": "7/GP",
-                                                        "csrf_token": token}).status_code == 303
+    assert (
+        reviewer.post(
+            f"/review/{doc}/fields", data={"name": "so_ky_hieu", "value": "7/GP", "csrf_token": token}
+        ).status_code
+        == 303
+    )
     response = reviewer.post(f"/review/{doc}/ocr", data={"csrf_token": token})
     assert response.headers["location"] == f"/review/{doc}?ok=ocr_requested"
     assert portal.query("SELECT count(*) FROM sohoa.ocr_result") == [(0,)]
@@ -278,15 +311,15 @@ def test_rerun_ocr_puts_the_original_back_in_the_ocr_queue_and_keeps_corrections
     assert "Chờ OCR" in reviewer.get(f"/review/{doc}").text
     again = reviewer.post(f"/review/{doc}/ocr", data={"csrf_token": token})
     assert again.headers["location"] == f"/review/{doc}?ok=ocr_already_pending"
-    assert portal.query("SELECT action FROM sohoa.review_action ORDER BY id") == [("correct_field",),
-                                                                                  ("request_ocr",)]
+    assert portal.query("SELECT action FROM sohoa.review_action ORDER BY id") == [("correct_field",), ("request_ocr",)]
     run_all(portal.settings)
     assert portal.query("SELECT status FROM sohoa.ocr_result WHERE sha256 = %s", cached) == [("done",)]
     fields = portal.query("SELECT extracted->'fields'->'so_ky_hieu'->>'value' FROM sohoa.ocr_result")
     assert fields == [("7/GP",)]
     assert queue_ids(reviewer) == [doc]  # still low dpi: still waiting for a person
-    assert portal.query("SELECT count(*) FROM sohoa.issue WHERE rule = 'document.low_dpi' "
-                        "AND resolved_at IS NULL") == [(1,)]
+    assert portal.query("SELECT count(*) FROM sohoa.issue WHERE rule = 'document.low_dpi' AND resolved_at IS NULL") == [
+        (1,)
+    ]
 
 
 def _scan_at(dpi: int) -> bytes:
@@ -301,11 +334,12 @@ def _scan_at(dpi: int) -> bytes:
 
 
 def test_review_texts_exist_in_both_languages() -> None:
-    dynamic = ({f"why_{r.replace('.', '_')}" for r in REVIEW_RULES} | {f"fld_{f}" for f in CORRECTABLE_FIELDS}
-               | {f"state_{s}" for s in ("needs_review", "reviewed", "cleared", "none")}
-               | {f"act_{a}" for a in ("correct_field", "resolve_issue", "assign_dossier", "mark_reviewed",
-                                       "request_ocr")}
-               | {f"ok_{n}" for n in ("corrected", "resolved", "assigned", "ocr_requested", "ocr_already_pending",
-                                      "reviewed")}
-               | {f"hint_{h}" for h in ("date", "code", "cccd", "value")})
+    dynamic = (
+        {f"why_{r.replace('.', '_')}" for r in REVIEW_RULES}
+        | {f"fld_{f}" for f in CORRECTABLE_FIELDS}
+        | {f"state_{s}" for s in ("needs_review", "reviewed", "cleared", "none")}
+        | {f"act_{a}" for a in ("correct_field", "resolve_issue", "assign_dossier", "mark_reviewed", "request_ocr")}
+        | {f"ok_{n}" for n in ("corrected", "resolved", "assigned", "ocr_requested", "ocr_already_pending", "reviewed")}
+        | {f"hint_{h}" for h in ("date", "code", "cccd", "value")}
+    )
     assert not sorted(dynamic - TEXT.keys())

@@ -104,8 +104,9 @@ def test_a_file_over_the_limit_is_refused_with_its_name_and_nothing_lands(portal
         for _ in range(5):
             yield b"1" * (1024 * 1024)
 
-    streamed = officer.put(f"/uploads/{upload_id}/files", content=chunks(),
-                           headers={"X-CSRF-Token": token, "X-File-Name": "luong.pdf"})
+    streamed = officer.put(
+        f"/uploads/{upload_id}/files", content=chunks(), headers={"X-CSRF-Token": token, "X-File-Name": "luong.pdf"}
+    )
     assert streamed.status_code == 413
     assert "luong.pdf" in streamed.json()["files"][0]["error"]
     assert portal.landing_keys() == []
@@ -129,8 +130,14 @@ def test_too_many_files_in_one_upload_are_refused(portal: Portal, signed_in) -> 
 def test_a_zip_is_expanded_member_by_member(portal: Portal, signed_in) -> None:
     officer, token = signed_in("can.bo", "can_bo", AGENCY_A)
     upload_id = start_upload(officer, token, "dossier", CODE)
-    archive = zip_of({"ho-so/trang1.png": scan_png(seed=1), "ho-so/trang2.png": scan_png(seed=2),
-                      "__MACOSX/._trang1.png": b"junk", "ho-so/.DS_Store": b"junk"})
+    archive = zip_of(
+        {
+            "ho-so/trang1.png": scan_png(seed=1),
+            "ho-so/trang2.png": scan_png(seed=2),
+            "__MACOSX/._trang1.png": b"junk",
+            "ho-so/.DS_Store": b"junk",
+        }
+    )
     response = put_file(officer, token, upload_id, "ho-so.zip", archive)
     assert response.status_code == 201, response.text
     names = [f["name"] for f in response.json()["files"]]
@@ -168,8 +175,9 @@ def test_a_file_named_zip_that_is_not_one_is_stored_as_it_is(portal: Portal, sig
 
 def test_airflow_unreachable_loses_no_upload(portal: Portal, signed_in, port_factory) -> None:
     """The real trigger against a port where nothing listens: the files stay, the next scheduled run takes them."""
-    unreachable = portal.settings.model_copy(update={"airflow_url": f"http://127.0.0.1:{port_factory()}",
-                                                     "airflow_password": None})
+    unreachable = portal.settings.model_copy(
+        update={"airflow_url": f"http://127.0.0.1:{port_factory()}", "airflow_password": None}
+    )
     real_trigger = airflow_trigger(unreachable)
     portal.trigger_error = None
     portal.trigger = real_trigger  # type: ignore[method-assign]
@@ -177,8 +185,9 @@ def test_airflow_unreachable_loses_no_upload(portal: Portal, signed_in, port_fac
     upload_id = start_upload(officer, token, "dossier", CODE)
     assert put_file(officer, token, upload_id, "a.png", scan_png()).status_code == 201
     assert officer.post(f"/uploads/{upload_id}/finish", data={"csrf_token": token}).status_code == 200
-    status = wait_for(lambda: (s := officer.get(f"/uploads/{upload_id}/status").json())["trigger_status"]
-                      == "deferred" and s)
+    status = wait_for(
+        lambda: (s := officer.get(f"/uploads/{upload_id}/status").json())["trigger_status"] == "deferred" and s
+    )
     assert "lượt chạy định kỳ" in status["trigger_text"]
     assert len(portal.landing_keys()) == 1
     assert status["files"][0]["fate"] == "waiting"
@@ -209,15 +218,19 @@ def test_a_large_upload_streams_without_holding_the_file_in_memory(portal: Porta
         page = http.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
         http.post("/login", data={"username": "can.bo", "password": "mat-khau-2026", "csrf_token": token})
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
-                         http.get("/upload").text).group(1)
-        upload_id = http.post("/uploads", data={"target": "dossier", "ma_ho_so": CODE, "csrf_token": csrf}
-                              ).json()["id"]
+        csrf = re.search(
+            r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
+            http.get("/upload").text,
+        ).group(1)
+        upload_id = http.post("/uploads", data={"target": "dossier", "ma_ho_so": CODE, "csrf_token": csrf}).json()["id"]
         for megabytes in (12, 48):
             tracemalloc.start()
             try:
-                response = http.put(f"/uploads/{upload_id}/files", content=body(megabytes),
-                                    headers={"X-CSRF-Token": csrf, "X-File-Name": f"{megabytes}.pdf"})
+                response = http.put(
+                    f"/uploads/{upload_id}/files",
+                    content=body(megabytes),
+                    headers={"X-CSRF-Token": csrf, "X-File-Name": f"{megabytes}.pdf"},
+                )
                 peaks[megabytes] = tracemalloc.get_traced_memory()[1]
             finally:
                 tracemalloc.stop()
@@ -272,12 +285,18 @@ def test_many_officers_uploading_at_once_all_land(portal: Portal, port_factory) 
             page = http.get("/login")
             token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
             http.post("/login", data={"username": f"can.bo.{i}", "password": "mat-khau-2026", "csrf_token": token})
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
-                             http.get("/upload").text).group(1)
-            upload_id = http.post("/uploads", data={"target": "dossier", "ma_ho_so": CODE, "csrf_token": csrf}
-                                  ).json()["id"]
-            response = http.put(f"/uploads/{upload_id}/files", content=body + str(i).encode(),
-                                headers={"X-CSRF-Token": csrf, "X-File-Name": f"scan-{i}.pdf"})
+            csrf = re.search(
+                r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
+                http.get("/upload").text,
+            ).group(1)
+            upload_id = http.post("/uploads", data={"target": "dossier", "ma_ho_so": CODE, "csrf_token": csrf}).json()[
+                "id"
+            ]
+            response = http.put(
+                f"/uploads/{upload_id}/files",
+                content=body + str(i).encode(),
+                headers={"X-CSRF-Token": csrf, "X-File-Name": f"scan-{i}.pdf"},
+            )
             return response.status_code
 
     with served(app, port_factory()) as url, ThreadPoolExecutor(officers) as pool:

@@ -45,8 +45,9 @@ pytestmark = pytest.mark.integration
 def api(settings: Settings, port_factory: Callable[[], int]) -> Iterator[str]:
     """The API on a free port, with a link lifetime of 120 s; yields its base URL."""
     options = ApiOptions(port=port_factory(), link_ttl_s=120, page_size_max=50)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, options), host="127.0.0.1", port=options.port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, options), host="127.0.0.1", port=options.port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -60,8 +61,7 @@ def api(settings: Settings, port_factory: Callable[[], int]) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def _token(settings: Settings, name: str, agencies: list[str] | None = None,
-           expires_at: datetime | None = None) -> str:
+def _token(settings: Settings, name: str, agencies: list[str] | None = None, expires_at: datetime | None = None) -> str:
     conn = psycopg2.connect(settings.dsn())
     try:
         with conn:
@@ -104,9 +104,9 @@ def test_authentication_is_required_and_tokens_are_stored_hashed(settings: Setti
 
 
 def test_pagination_walks_every_dossier_once_in_order_and_cursors_are_bound_to_filters(
-        settings: Settings, api: str) -> None:
-    extra = [record(code(AGENCY_A, 100 + i), i % 6, agency=AGENCY_A, procedure="1.001612", status=2)
-             for i in range(57)]
+    settings: Settings, api: str
+) -> None:
+    extra = [record(code(AGENCY_A, 100 + i), i % 6, agency=AGENCY_A, procedure="1.001612", status=2) for i in range(57)]
     load_records(settings, extra)
     token = _token(settings, "warehouse")
     seen: list[str] = []
@@ -146,8 +146,11 @@ def test_filters_and_agency_scoped_tokens(settings: Settings, api: str) -> None:
     assert codes(everything, ma_co_quan=AGENCY_A) == {c for c, e in EXPECTED.items() if e.ma_co_quan == AGENCY_A}
     assert codes(everything, da_so_hoa=True) == {c for c, e in EXPECTED.items() if e.da_so_hoa}
     assert codes(everything, da_so_hoa=False) == {c for c, e in EXPECTED.items() if not e.da_so_hoa}
-    assert codes(everything, ma_tthc="2.000815.000.00.00.H19") == {code(AGENCY_A, 2), code(AGENCY_A, 3),
-                                                                   code(AGENCY_B, 6)}
+    assert codes(everything, ma_tthc="2.000815.000.00.00.H19") == {
+        code(AGENCY_A, 2),
+        code(AGENCY_A, 3),
+        code(AGENCY_B, 6),
+    }
     # Received 2026-01-05 09:00 Vietnam time (02:00 UTC): the local date decides.
     assert codes(everything, tu_ngay="2026-01-05", den_ngay="2026-01-06") == set(EXPECTED)
     assert codes(everything, tu_ngay="2026-01-06") == set()
@@ -185,9 +188,12 @@ def test_one_dossier_and_a_short_lived_download_link(settings: Settings, api: st
     assert _get(api, "/v1/ho-so/000.00.00.H00-000000-0000", token).status_code == 404
     assert _get(api, f"/v1/ho-so/{D3}/giay-to/not-a-hash/link", token).status_code == 422
 
-    logged = query(settings, "SELECT t.name, l.method, l.path, l.status, l.ma_ho_so, l.sha256 "
-                             "FROM sohoa.api_access_log l LEFT JOIN sohoa.api_token t ON t.id = l.token_id "
-                             "ORDER BY l.id")
+    logged = query(
+        settings,
+        "SELECT t.name, l.method, l.path, l.status, l.ma_ho_so, l.sha256 "
+        "FROM sohoa.api_access_log l LEFT JOIN sohoa.api_token t ON t.id = l.token_id "
+        "ORDER BY l.id",
+    )
     assert logged[0] == ("warehouse", "GET", f"/v1/ho-so/{D3}", 200, D3, None)
     assert logged[1][3:] == (200, D3, shas["d3r"])
     assert [r[3] for r in logged] == [200, 200, 307, 404, 404, 422]
@@ -195,8 +201,14 @@ def test_one_dossier_and_a_short_lived_download_link(settings: Settings, api: st
 
 def test_no_identity_number_or_name_in_any_api_response(settings: Settings, api: str) -> None:
     load_dataset(settings)
-    add_document(settings, D1, "ket_qua", f"ket_qua_{IDENTITY_NUMBERS[0]}.pdf", b"%PDF-1.4 named result",
-                 {"cccd": IDENTITY_NUMBERS[0], "ghi_chu": f"CCCD {IDENTITY_NUMBERS[3]} cap ngay 01/02/2021"})
+    add_document(
+        settings,
+        D1,
+        "ket_qua",
+        f"ket_qua_{IDENTITY_NUMBERS[0]}.pdf",
+        b"%PDF-1.4 named result",
+        {"cccd": IDENTITY_NUMBERS[0], "ghi_chu": f"CCCD {IDENTITY_NUMBERS[3]} cap ngay 01/02/2021"},
+    )
     token = _token(settings, "warehouse")
     bodies = [_get(api, "/v1/ho-so", token, limit=50).text]
     bodies += [_get(api, f"/v1/ho-so/{c}", token).text for c in EXPECTED]
@@ -231,16 +243,18 @@ def test_a_sector_system_code_with_slashes_is_reachable(settings: Settings, api:
     assert _get(api, "/v1/ho-so/SXD/2026", token).status_code == 404
 
 
-def test_download_links_are_signed_for_the_public_s3_endpoint(settings: Settings,
-                                                               port_factory: Callable[[], int]) -> None:
+def test_download_links_are_signed_for_the_public_s3_endpoint(
+    settings: Settings, port_factory: Callable[[], int]
+) -> None:
     """Downstream systems reach the object store as https://s3.tinh.example:9443 (a proxy in front of it): the
     link names that host, and its signature holds there (checked by sending it to the real S3 server with the
     public Host header, as the proxy would)."""
     shas = load_dataset(settings)
     token = _token(settings, "warehouse")
     options = ApiOptions(port=port_factory(), link_ttl_s=120, s3_public_endpoint="https://s3.tinh.example:9443")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, options), host="127.0.0.1", port=options.port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, options), host="127.0.0.1", port=options.port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

@@ -17,12 +17,24 @@ pytestmark = pytest.mark.integration
 
 
 def _sohoa(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SOHOA_HOME": str(settings.home), "SOHOA_DATABASE_URL": settings.dsn(),
-           "SOHOA_S3_ENDPOINT": settings.s3_url(), "SOHOA_S3_ACCESS_KEY": settings.s3_access_key,
-           "SOHOA_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
-           "SOHOA_BUCKET_PUBLISHED": settings.bucket_published, "SOHOA_PSEUDONYM_KEY": "test-pseudonym-key"}
-    return subprocess.run([sys.executable, "-m", "sohoa.cli.main", *args], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "SOHOA_HOME": str(settings.home),
+        "SOHOA_DATABASE_URL": settings.dsn(),
+        "SOHOA_S3_ENDPOINT": settings.s3_url(),
+        "SOHOA_S3_ACCESS_KEY": settings.s3_access_key,
+        "SOHOA_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
+        "SOHOA_BUCKET_PUBLISHED": settings.bucket_published,
+        "SOHOA_PSEUDONYM_KEY": "test-pseudonym-key",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "sohoa.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_sohoa_publish_writes_a_snapshot_then_reports_unchanged(settings: Settings) -> None:

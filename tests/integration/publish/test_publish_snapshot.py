@@ -31,8 +31,7 @@ def _download_snapshot(settings: Settings, snapshot_id: str, folder: Path) -> di
     return paths
 
 
-def test_snapshot_is_complete_consistent_and_readable_by_pyarrow_and_duckdb(settings: Settings,
-                                                                            tmp_path: Path) -> None:
+def test_snapshot_is_complete_consistent_and_readable_by_pyarrow_and_duckdb(settings: Settings, tmp_path: Path) -> None:
     load_dataset(settings)
     summary = snapshot.publish(settings)
     assert summary.status == "published"
@@ -48,8 +47,10 @@ def test_snapshot_is_complete_consistent_and_readable_by_pyarrow_and_duckdb(sett
     assert manifest["schema_version"] == contract.schema_version()
     assert manifest["created_at"].startswith(f"{summary.snapshot[:4]}-{summary.snapshot[4:6]}-")
     listed = {f["key"]: f for f in manifest["files"]}
-    assert set(listed) == {snapshot.snapshot_prefix(summary.snapshot) + n
-                           for n in ("ho_so.parquet", "giay_to.parquet", "dong_bo_dvcqg.jsonl.gz")}
+    assert set(listed) == {
+        snapshot.snapshot_prefix(summary.snapshot) + n
+        for n in ("ho_so.parquet", "giay_to.parquet", "dong_bo_dvcqg.jsonl.gz")
+    }
     for key, entry in listed.items():
         path = files[key.rsplit("/", 1)[-1]]
         assert entry["bytes"] == path.stat().st_size
@@ -67,7 +68,11 @@ def test_snapshot_is_complete_consistent_and_readable_by_pyarrow_and_duckdb(sett
     for code, want in EXPECTED.items():
         got = rows[code]
         assert (got["ma_co_quan"], got["so_thanh_phan_so_hoa"], got["co_ket_qua_dien_tu"], got["da_so_hoa"]) == (
-            want.ma_co_quan, want.so_thanh_phan_so_hoa, want.co_ket_qua_dien_tu, want.da_so_hoa), code
+            want.ma_co_quan,
+            want.so_thanh_phan_so_hoa,
+            want.co_ket_qua_dien_tu,
+            want.da_so_hoa,
+        ), code
     assert rows[D1]["kenh_thuc_hien"] == 1
     assert rows[D4]["kenh_thuc_hien"] == 2
     assert str(rows[D1]["ngay_tiep_nhan"]) == "2026-01-05 02:00:00+00:00"
@@ -82,9 +87,7 @@ def test_snapshot_is_complete_consistent_and_readable_by_pyarrow_and_duckdb(sett
         f"LEFT JOIN read_parquet('{files['giay_to.parquet']}') g USING (ma_ho_so) GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert dict(joined) == {c: e.so_thanh_phan_so_hoa for c, e in EXPECTED.items()}
-    digitised = con.execute(
-        f"SELECT count(*) FROM read_parquet('{files['ho_so.parquet']}') WHERE da_so_hoa"
-    ).fetchone()
+    digitised = con.execute(f"SELECT count(*) FROM read_parquet('{files['ho_so.parquet']}') WHERE da_so_hoa").fetchone()
     assert digitised == (sum(e.da_so_hoa for e in EXPECTED.values()),)
 
     # The national-portal projection: D3's components and its result with the record's type code.
@@ -93,7 +96,8 @@ def test_snapshot_is_complete_consistent_and_readable_by_pyarrow_and_duckdb(sett
     assert [t["DuocSoHoa"] for t in d3["TaiLieuNop"]] == [1, 1]
     assert all("/giay-to/" in t["DuongDanTaiTepTin"] for t in d3["TaiLieuNop"])
     assert [(k["MaGiayToKetQua"], bool(k["DuongDanTepTinKetQua"])) for k in d3["DanhSachGiayToKetQua"]] == [
-        ("KQ.G13.000031", True)]
+        ("KQ.G13.000031", True)
+    ]
     assert {p["MaHoSo"] for p in portal} == {c for c, e in EXPECTED.items() if e.so_thanh_phan_so_hoa}
 
 
@@ -137,15 +141,15 @@ def test_publish_again_without_change_writes_nothing_and_retention_keeps_the_new
     assert sorted(present) == ids[-2:]
     assert all(present.values())
     assert snapshot.latest_snapshot(client, settings.bucket_published) == ids[-1]
-    deleted = query(settings, "SELECT snapshot_id FROM sohoa.publish_snapshot WHERE deleted_at IS NOT NULL "
-                              "ORDER BY 1")
+    deleted = query(settings, "SELECT snapshot_id FROM sohoa.publish_snapshot WHERE deleted_at IS NOT NULL ORDER BY 1")
     assert [r[0] for r in deleted] == ids[:2]
     latest = snapshot.read_manifest(client, settings.bucket_published, ids[-1])
     assert next(f["rows"] for f in latest["files"] if f["key"].endswith("giay_to.parquet")) == 8
 
 
-def test_a_failed_publish_leaves_latest_and_no_partial_snapshot(settings: Settings,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_publish_leaves_latest_and_no_partial_snapshot(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     load_dataset(settings)
     good = snapshot.publish(settings)
     add_document(settings, D4, "thanh_phan", "moi.pdf", b"%PDF-1.4 new")
@@ -178,8 +182,9 @@ def test_an_empty_dataset_publishes_valid_empty_files(settings: Settings, tmp_pa
     assert table.schema.equals(contract.arrow_schema("ho_so"), check_metadata=False)
 
 
-def test_a_database_error_during_export_is_raised_not_published_as_an_empty_file(settings: Settings,
-                                                                                 tmp_path: Path) -> None:
+def test_a_database_error_during_export_is_raised_not_published_as_an_empty_file(
+    settings: Settings, tmp_path: Path
+) -> None:
     """Regression guard: an empty COPY stream must not be mistaken for an empty table."""
     import psycopg2
 
@@ -213,23 +218,34 @@ def test_portal_links_escape_a_sector_systems_own_dossier_code(settings: Setting
     summary = snapshot.publish(settings)
     files = _download_snapshot(settings, summary.snapshot, tmp_path)
     lines = gzip.decompress(files["dong_bo_dvcqg.jsonl.gz"].read_bytes()).decode().splitlines()
-    assert [json.loads(line) for line in lines] == [{
-        "MaHoSo": odd,
-        "TaiLieuNop": [{"MaThanhPhanHoSo": None, "TenTepDinhKem": "don.pdf", "DuocSoHoa": 1,
-                        "DuongDanTaiTepTin": document_link(api_options().base_url(), odd, sha)}],
-        "DanhSachGiayToKetQua": [],
-    }]
+    assert [json.loads(line) for line in lines] == [
+        {
+            "MaHoSo": odd,
+            "TaiLieuNop": [
+                {
+                    "MaThanhPhanHoSo": None,
+                    "TenTepDinhKem": "don.pdf",
+                    "DuocSoHoa": 1,
+                    "DuongDanTaiTepTin": document_link(api_options().base_url(), odd, sha),
+                }
+            ],
+            "DanhSachGiayToKetQua": [],
+        }
+    ]
 
 
 def test_portal_components_carry_the_records_component_code_when_the_file_name_says_which(
-        settings: Settings, tmp_path: Path) -> None:
+    settings: Settings, tmp_path: Path
+) -> None:
     from publish_testkit import AGENCY_A, NO_PAPER, code, load_records, record
 
     dossier = code(AGENCY_A, 41)
-    listed = [{"MaThanhPhanHoSo": "TP01", "TenTepDinhKem": "Don de nghi.pdf", "DuocSoHoa": 0},
-              {"MaThanhPhanHoSo": "TP02", "TenTepDinhKem": "ban_ve.pdf", "DuocSoHoa": 0},
-              {"MaThanhPhanHoSo": "TP03", "TenTepDinhKem": "so_do.pdf", "DuocSoHoa": 0},
-              {"MaThanhPhanHoSo": "TP04", "TenTepDinhKem": "so_do.pdf", "DuocSoHoa": 0}]
+    listed = [
+        {"MaThanhPhanHoSo": "TP01", "TenTepDinhKem": "Don de nghi.pdf", "DuocSoHoa": 0},
+        {"MaThanhPhanHoSo": "TP02", "TenTepDinhKem": "ban_ve.pdf", "DuocSoHoa": 0},
+        {"MaThanhPhanHoSo": "TP03", "TenTepDinhKem": "so_do.pdf", "DuocSoHoa": 0},
+        {"MaThanhPhanHoSo": "TP04", "TenTepDinhKem": "so_do.pdf", "DuocSoHoa": 0},
+    ]
     load_records(settings, [record(dossier, 0, agency=AGENCY_A, procedure=NO_PAPER, status=4, TaiLieuNop=listed)])
     add_document(settings, dossier, "thanh_phan", "DON DE NGHI.pdf", b"%PDF-1.4 TP01 by its name")
     add_document(settings, dossier, "thanh_phan", "ban_ve.pdf", b"%PDF-1.4 TP02 by its name")

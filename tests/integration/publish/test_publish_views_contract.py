@@ -17,15 +17,25 @@ from sohoa.storage import s3
 pytestmark = pytest.mark.integration
 
 # PostgreSQL type of each Arrow type of the contract.
-PG_TYPES = {"string": {"text", "character varying"}, "int16": {"smallint"}, "int32": {"integer"},
-            "int64": {"bigint"}, "float64": {"numeric", "double precision"}, "bool": {"boolean"},
-            "timestamp[us, UTC]": {"timestamp with time zone"}}
+PG_TYPES = {
+    "string": {"text", "character varying"},
+    "int16": {"smallint"},
+    "int32": {"integer"},
+    "int64": {"bigint"},
+    "float64": {"numeric", "double precision"},
+    "bool": {"boolean"},
+    "timestamp[us, UTC]": {"timestamp with time zone"},
+}
 
 
 @pytest.mark.parametrize("table", contract.TABLES)
 def test_view_columns_are_the_contract_columns(settings: Settings, table: str) -> None:
-    rows = query(settings, "SELECT column_name, data_type FROM information_schema.columns "
-                           "WHERE table_schema = 'publish' AND table_name = %s ORDER BY ordinal_position", table)
+    rows = query(
+        settings,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'publish' AND table_name = %s ORDER BY ordinal_position",
+        table,
+    )
     expected = contract.columns(table)
     assert [r[0] for r in rows] == [c.name for c in expected]
     for (name, pg_type), column in zip(rows, expected, strict=True):
@@ -43,8 +53,9 @@ def test_published_rows_validate_against_the_json_schema(settings: Settings, tmp
     for table in contract.TABLES:
         path = tmp_path / f"{table}.parquet"
         s3.download(client, settings.bucket_published, snapshot.snapshot_prefix(summary.snapshot) + path.name, path)
-        validator = Draft202012Validator({**schema, "$ref": f"#/$defs/{table}"},
-                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+        validator = Draft202012Validator(
+            {**schema, "$ref": f"#/$defs/{table}"}, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
         rows = pq.read_table(path).to_pylist()
         assert rows
         for row in rows:

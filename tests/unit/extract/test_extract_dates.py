@@ -32,8 +32,17 @@ def test_date_forms(text: str, expected: date) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["31/02/2021", "ngày 30 tháng 2 năm 2021", "29/02/2023", "08/13/2021", "08/07/1850", "08/07-2021",
-     "123/QĐ-UBND", "000.00.32.H19-210708-0032", "1/2/20215"],
+    [
+        "31/02/2021",
+        "ngày 30 tháng 2 năm 2021",
+        "29/02/2023",
+        "08/13/2021",
+        "08/07/1850",
+        "08/07-2021",
+        "123/QĐ-UBND",
+        "000.00.32.H19-210708-0032",
+        "1/2/20215",
+    ],
 )
 def test_not_dates(text: str) -> None:
     assert parse_date(text) is None
@@ -43,6 +52,6 @@ def test_dates_are_found_in_reading_order_with_their_offsets() -> None:
     text = "Ngày sinh: 03/10/1990\nHuế, ngày 24 tháng 5 năm 2024"
     found = find_dates(text)
     assert [d.value for d in found] == [date(1990, 10, 3), date(2024, 5, 24)]
-    assert text[found[0].start:found[0].end] == "03/10/1990"
-    assert text[found[1].start:found[1].end] == "ngày 24 tháng 5 năm 2024"
+    assert text[found[0].start : found[0].end] == "03/10/1990"
+    assert text[found[1].start : found[1].end] == "ngày 24 tháng 5 năm 2024"
     assert [d.form for d in found] == ["numeric", "words"]

@@ -19,8 +19,10 @@ def _best(text: str, conf: float | None = 100.0) -> dict[str, tuple[str, int, in
 
 
 def test_labelled_fields_of_an_application_form() -> None:
-    text = ("ĐƠN ĐỀ NGHỊ\nMã hồ sơ: 000.00.32.H19-210708-0032\nHọ và tên: Nguyễn Thị Mỹ Hạnh\n"
-            "Ngày sinh: 03/10/1990\nSố CCCD: 075190012345\nĐồng Nai, ngày 08 tháng 7 năm 2021\n")
+    text = (
+        "ĐƠN ĐỀ NGHỊ\nMã hồ sơ: 000.00.32.H19-210708-0032\nHọ và tên: Nguyễn Thị Mỹ Hạnh\n"
+        "Ngày sinh: 03/10/1990\nSố CCCD: 075190012345\nĐồng Nai, ngày 08 tháng 7 năm 2021\n"
+    )
     best = _best(text)
     assert best["ma_ho_so"] == (CODE, 1, 2, 1.0)
     assert best["chu_ho_so"] == ("Nguyễn Thị Mỹ Hạnh", 1, 3, 1.0)
@@ -36,7 +38,7 @@ def test_offsets_point_at_the_value_and_pages_are_counted() -> None:
     by_name = extraction.best()
     number = by_name["so_ky_hieu"]
     assert (number.value, number.page, number.line) == ("123/QĐ-UBND", 2, 1)
-    assert pages[1][number.start:number.end] == "123/QĐ-UBND"
+    assert pages[1][number.start : number.end] == "123/QĐ-UBND"
     result_code = by_name["ma_giay_to_ket_qua"]
     assert (result_code.value, result_code.line) == ("KQ.G15.000031", 2)
     assert result_code.confidence == pytest.approx(0.8 * UNLABELLED_VALID)
@@ -93,8 +95,10 @@ def test_name_stops_at_the_next_label_and_may_wrap() -> None:
 
 
 def test_dates_take_their_role_from_their_label() -> None:
-    text = ("Căn cứ hồ sơ tiếp nhận ngày 08/07/2021;\nThời gian nhận kết quả: ngày 20/07/2021\n"
-            "Giấy phép có hiệu lực kể từ ngày 21/07/2021.\nCăn cứ Luật ngày 19 tháng 6 năm 2015;")
+    text = (
+        "Căn cứ hồ sơ tiếp nhận ngày 08/07/2021;\nThời gian nhận kết quả: ngày 20/07/2021\n"
+        "Giấy phép có hiệu lực kể từ ngày 21/07/2021.\nCăn cứ Luật ngày 19 tháng 6 năm 2015;"
+    )
     best = _best(text)
     assert best["ngay_tiep_nhan"][0] == "2021-07-08"
     assert best["ngay_hen_tra"][0] == "2021-07-20"

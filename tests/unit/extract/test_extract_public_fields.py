@@ -16,8 +16,9 @@ def test_personal_values_never_reach_the_public_json() -> None:
         "ma_ho_so": EffectiveField("ma_ho_so", "000.00.32.H19-210708-0032", "ocr", 0.93, 1, 6, 10, 35),
         "so_cccd": EffectiveField("so_cccd", "075190012345", "ocr", 0.9, 1, 9, 40, 52),
         "ma_so_thue": EffectiveField("ma_so_thue", "0100109106", "ocr", 0.9, 1, 10, 60, 70),
-        "chu_ho_so": EffectiveField("chu_ho_so", "Nguyễn Văn An", "person", None, 1, 7, 20, 33,
-                                    "2026-11-21T21:00:00+00:00"),
+        "chu_ho_so": EffectiveField(
+            "chu_ho_so", "Nguyễn Văn An", "person", None, 1, 7, 20, 33, "2026-11-21T21:00:00+00:00"
+        ),
         "ngay_sinh": EffectiveField("ngay_sinh", "1990-10-03", "ocr", 0.9, 1, 8, 36, 46),
     }
     shown = public_fields(fields, KEY)
@@ -26,8 +27,15 @@ def test_personal_values_never_reach_the_public_json() -> None:
         assert secret not in text
     assert shown["version"] == "sohoa-extract/1"
     f = shown["fields"]
-    assert f["ma_ho_so"] == {"value": "000.00.32.H19-210708-0032", "page": 1, "line": 6, "start": 10, "end": 35,
-                             "confidence": 0.93, "source": "ocr"}
+    assert f["ma_ho_so"] == {
+        "value": "000.00.32.H19-210708-0032",
+        "page": 1,
+        "line": 6,
+        "start": 10,
+        "end": 35,
+        "confidence": 0.93,
+        "source": "ocr",
+    }
     assert f["so_cccd"]["pseudonym"] == pseudonym(KEY, "075190012345")
     assert f["chu_ho_so"]["present"] is True
     assert f["chu_ho_so"]["source"] == "person"

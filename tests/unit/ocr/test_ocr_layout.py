@@ -49,7 +49,12 @@ def test_closing_blocks_keep_the_signer_name_under_a_gap() -> None:
         _line(1400, (1040, "Phạm Thanh An")),
     ]
     assert reading_order(lines)[1:] == [
-        "Nơi nhận:", "- Như Điều 3;", "- Lưu: VT.", "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Phạm Thanh An",
+        "Nơi nhận:",
+        "- Như Điều 3;",
+        "- Lưu: VT.",
+        "KT. GIÁM ĐỐC",
+        "PHÓ GIÁM ĐỐC",
+        "Phạm Thanh An",
     ]
 
 

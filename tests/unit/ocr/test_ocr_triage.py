@@ -138,11 +138,14 @@ def test_pdf_that_needs_a_password_is_encrypted(tmp_path: Path) -> None:
     # A standard security handler whose /U entry matches no empty user password: any reader asks
     # for a password (and we do not have it).
     encrypt = b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>" % (
-        os.urandom(32).hex().encode(), os.urandom(32).hex().encode())
+        os.urandom(32).hex().encode(),
+        os.urandom(32).hex().encode(),
+    )
     doc_id = b"<00112233445566778899aabbccddeeff>"
     locked = tmp_path / "locked.pdf"
-    locked.write_bytes(_pdf([_CATALOGUE, _ONE_PAGE, _a4_page(), encrypt],
-                            b"/Encrypt 4 0 R /ID [%s %s] " % (doc_id, doc_id)))
+    locked.write_bytes(
+        _pdf([_CATALOGUE, _ONE_PAGE, _a4_page(), encrypt], b"/Encrypt 4 0 R /ID [%s %s] " % (doc_id, doc_id))
+    )
     with pytest.raises(EncryptedDocument, match=r"locked\.pdf: the PDF is protected by a password") as caught:
         inspect(locked)
     assert "remove the password" in str(caught.value)

@@ -35,8 +35,13 @@ def _report(*deps: dict[str, object]) -> str:
 
 
 CLEAN_DEP = {"name": "httpx", "version": "0.28.1", "vulns": []}
-VULN_DEP = {"name": "jinja2", "version": "3.1.2", "vulns": [
-    {"id": "GHSA-h5c8-rqwp-cp95", "fix_versions": ["3.1.3"], "aliases": ["CVE-2024-22195"], "description": "..."}]}
+VULN_DEP = {
+    "name": "jinja2",
+    "version": "3.1.2",
+    "vulns": [
+        {"id": "GHSA-h5c8-rqwp-cp95", "fix_versions": ["3.1.3"], "aliases": ["CVE-2024-22195"], "description": "..."}
+    ],
+}
 
 
 def _skipped(name: str) -> dict[str, object]:
@@ -59,8 +64,9 @@ def test_no_vulnerability_is_clean() -> None:
 
 def test_pypi_answering_404_for_every_package_is_unreachable_not_clean() -> None:
     """What pip-audit does here: every package skipped, "No known vulnerabilities found", status 0."""
-    verdict = audit.classify("pypi", 0, _report(_skipped("a2wsgi"), _skipped("httpx")),
-                             "No known vulnerabilities found")
+    verdict = audit.classify(
+        "pypi", 0, _report(_skipped("a2wsgi"), _skipped("httpx")), "No known vulnerabilities found"
+    )
     assert verdict.kind == audit.UNREACHABLE
     assert verdict.skipped == ("a2wsgi", "httpx")
     assert "pypi.org" in audit.describe(verdict)
@@ -98,9 +104,9 @@ def test_any_other_failure_of_pip_audit_is_an_error() -> None:
     assert audit.EXIT[verdict.kind] == 2
 
 
-def test_main_warns_loudly_and_passes_when_no_service_answers(monkeypatch: pytest.MonkeyPatch,
-                                                              capsys: pytest.CaptureFixture[str],
-                                                              tmp_path: Path) -> None:
+def test_main_warns_loudly_and_passes_when_no_service_answers(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     asked: list[str] = []
 
     def fake_run(_requirements: Path, service: str, _workdir: Path) -> object:
@@ -122,8 +128,10 @@ def test_main_warns_loudly_and_passes_when_no_service_answers(monkeypatch: pytes
 
 
 def test_main_stops_at_the_first_service_that_answers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    verdicts = {"pypi": audit.Verdict(audit.UNREACHABLE, "pypi"),
-                "osv": audit.Verdict(audit.VULNERABLE, "osv", findings=(audit.Finding("a", "1", "X-1", ()),))}
+    verdicts = {
+        "pypi": audit.Verdict(audit.UNREACHABLE, "pypi"),
+        "osv": audit.Verdict(audit.VULNERABLE, "osv", findings=(audit.Finding("a", "1", "X-1", ()),)),
+    }
     monkeypatch.setattr(audit, "run_pip_audit", lambda _r, service, _w: verdicts[service])
     requirements = tmp_path / "r.txt"
     requirements.write_text("a==1\n")

@@ -13,8 +13,7 @@ from sohoa.services import airflow, hostname, workers
 
 
 def _settings(tmp_path: Path, **extra: object) -> Settings:
-    return Settings(home=tmp_path, database_url=SecretStr("postgresql://u:dbpass@db:5432/sohoa"),
-                    **extra)  # type: ignore[arg-type]
+    return Settings(home=tmp_path, database_url=SecretStr("postgresql://u:dbpass@db:5432/sohoa"), **extra)  # type: ignore[arg-type]
 
 
 def test_local_executor_has_no_workers(tmp_path: Path) -> None:
@@ -26,8 +25,9 @@ def test_local_executor_has_no_workers(tmp_path: Path) -> None:
 
 
 def test_celery_gets_an_ocr_worker_and_a_default_worker(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, airflow_executor="celery", celery_ocr_concurrency=3,
-                         celery_default_concurrency=2, ocr_queue="ocr")
+    settings = _settings(
+        tmp_path, airflow_executor="celery", celery_ocr_concurrency=3, celery_default_concurrency=2, ocr_queue="ocr"
+    )
     ocr, default = workers.worker_specs(settings)
     assert (ocr.name, ocr.queues, ocr.concurrency) == ("ocr", ("ocr",), 3)
     assert (default.name, default.queues, default.concurrency) == ("default", ("default",), 2)
@@ -39,8 +39,12 @@ def test_celery_gets_an_ocr_worker_and_a_default_worker(tmp_path: Path) -> None:
 
 
 def test_celery_environment_broker_results_in_postgres_and_prefix(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, airflow_executor="celery",
-                         celery_broker_url=SecretStr("redis://:brokerpass@redis:6379/3"), celery_key_prefix="p1:")
+    settings = _settings(
+        tmp_path,
+        airflow_executor="celery",
+        celery_broker_url=SecretStr("redis://:brokerpass@redis:6379/3"),
+        celery_key_prefix="p1:",
+    )
     env = airflow.environment(settings)
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] == "default"
@@ -53,8 +57,12 @@ def test_celery_environment_broker_results_in_postgres_and_prefix(tmp_path: Path
 
 
 def test_a_rabbitmq_broker_gets_no_redis_key_prefix(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, airflow_executor="celery", celery_key_prefix="p1:",
-                         celery_broker_url=SecretStr("amqp://guest:guest@127.0.0.1:5672//"))
+    settings = _settings(
+        tmp_path,
+        airflow_executor="celery",
+        celery_key_prefix="p1:",
+        celery_broker_url=SecretStr("amqp://guest:guest@127.0.0.1:5672//"),
+    )
     assert workers.transport_options(settings) == {}
 
 
@@ -70,7 +78,8 @@ def test_each_worker_names_the_task_instances_it_runs(tmp_path: Path, monkeypatc
 
 
 def test_a_worker_that_does_not_answer_names_the_broker_without_its_password(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, airflow_executor="celery",
-                         celery_broker_url=SecretStr("redis://:brokerpass@127.0.0.1:1/0"))
+    settings = _settings(
+        tmp_path, airflow_executor="celery", celery_broker_url=SecretStr("redis://:brokerpass@127.0.0.1:1/0")
+    )
     assert "brokerpass" not in workers._broker_host(settings)
     assert "brokerpass" not in repr(settings)

@@ -28,8 +28,16 @@ def test_contract_keys(key: str, kind: str, ma_ho_so: str | None) -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["records/export.txt", "records/export.json", "catalogue/other.csv", "scans/onlyfile.pdf", "readme.md",
-     "scans/", "x" * 2000, "Records/a.jsonl"],
+    [
+        "records/export.txt",
+        "records/export.json",
+        "catalogue/other.csv",
+        "scans/onlyfile.pdf",
+        "readme.md",
+        "scans/",
+        "x" * 2000,
+        "Records/a.jsonl",
+    ],
 )
 def test_other_keys_are_unknown_with_a_reason(key: str) -> None:
     lk = classify(key)
@@ -68,8 +76,12 @@ def test_keys_that_lie_about_their_name_are_unknown(key: str, reason: str) -> No
 
 @pytest.mark.parametrize(
     "name",
-    ["Đơn đề nghị (bản scan) 01.png", "\u0110o\u031bn-\u0111e\u0302\u0300-ngh\u1ecb.png", "d" * 200 + ".pdf",
-     "thu-muc/" * 100 + "don.png"],
+    [
+        "Đơn đề nghị (bản scan) 01.png",
+        "\u0110o\u031bn-\u0111e\u0302\u0300-ngh\u1ecb.png",
+        "d" * 200 + ".pdf",
+        "thu-muc/" * 100 + "don.png",
+    ],
 )
 def test_odd_but_honest_names_are_documents(name: str) -> None:
     lk = classify(f"scans/000.00.32.H19-260105-0001/{name}")

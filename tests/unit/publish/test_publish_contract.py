@@ -31,6 +31,7 @@ def test_the_current_schema_breaks_no_release_of_its_major_version() -> None:
     version = contract.schema_version(current)
     releases = contract.released_versions()
     assert releases, "no frozen release in schemas/dataset/releases"
+
     def key(v: str) -> tuple[int, ...]:
         return tuple(int(p) for p in v.split("."))
 
@@ -48,7 +49,8 @@ def test_a_released_version_is_frozen() -> None:
     if version in contract.released_versions():
         assert contract.release(version) == contract.current_schema(), (
             f"schemas/dataset/1co.schema.json differs from the frozen release {version}: "
-            "bump x-schema-version and freeze the new version")
+            "bump x-schema-version and freeze the new version"
+        )
 
 
 def test_every_version_has_a_change_log_entry() -> None:
@@ -57,17 +59,27 @@ def test_every_version_has_a_change_log_entry() -> None:
     assert set(contract.released_versions()) | {contract.schema_version()} <= documented
 
 
-@pytest.mark.parametrize(("edit", "expected"), [
-    (lambda s: s["$defs"]["ho_so"]["properties"].pop("da_so_hoa"), "ho_so.da_so_hoa removed"),
-    (lambda s: s["$defs"]["giay_to"]["properties"]["so_trang"].update({"x-arrow-type": "string",
-                                                                       "type": ["string", "null"]}),
-     "giay_to.so_trang changed type"),
-    (lambda s: s["$defs"]["ho_so"]["properties"]["ma_co_quan"].update({"type": ["string", "null"]}),
-     "ho_so.ma_co_quan became nullable"),
-    (lambda s: s["$defs"]["giay_to"]["properties"]["loai"].update({"enum": ["thanh_phan", "ket_qua", "khac"]}),
-     "giay_to.loai accepts new values"),
-    (lambda s: s["$defs"].pop("giay_to"), "table giay_to removed"),
-])
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda s: s["$defs"]["ho_so"]["properties"].pop("da_so_hoa"), "ho_so.da_so_hoa removed"),
+        (
+            lambda s: s["$defs"]["giay_to"]["properties"]["so_trang"].update(
+                {"x-arrow-type": "string", "type": ["string", "null"]}
+            ),
+            "giay_to.so_trang changed type",
+        ),
+        (
+            lambda s: s["$defs"]["ho_so"]["properties"]["ma_co_quan"].update({"type": ["string", "null"]}),
+            "ho_so.ma_co_quan became nullable",
+        ),
+        (
+            lambda s: s["$defs"]["giay_to"]["properties"]["loai"].update({"enum": ["thanh_phan", "ket_qua", "khac"]}),
+            "giay_to.loai accepts new values",
+        ),
+        (lambda s: s["$defs"].pop("giay_to"), "table giay_to removed"),
+    ],
+)
 def test_breaking_edits_are_caught(edit, expected: str) -> None:  # type: ignore[no-untyped-def]
     old = contract.current_schema()
     new = copy.deepcopy(old)
@@ -86,4 +98,3 @@ def test_compatible_edits_pass() -> None:
     new["$defs"]["ho_so"]["x-column-order"].append("ten_co_quan")
     props["ma_linh_vuc"]["description"] += " More words."
     assert contract.breaking_changes(old, new) == []
-

@@ -13,13 +13,19 @@ def _batch(ma_ho_so: list[str | None]) -> pa.RecordBatch:
     schema = contract.arrow_schema("ho_so")
     n = len(ma_ho_so)
     columns = {f.name: pa.nulls(n, f.type) for f in schema}
-    columns.update({
-        "ma_ho_so": pa.array(ma_ho_so, pa.string()), "ma_tthc": pa.array(["1.001612"] * n),
-        "ma_co_quan": pa.array(["000.00.32.H19"] * n), "kenh_thuc_hien": pa.array([1] * n, pa.int16()),
-        "trang_thai": pa.array([4] * n, pa.int16()), "so_thanh_phan_so_hoa": pa.array([0] * n, pa.int32()),
-        "co_ket_qua_dien_tu": pa.array([False] * n), "da_so_hoa": pa.array([False] * n),
-        "cap_nhat_luc": pa.array([0] * n, pa.timestamp("us", tz="UTC")),
-    })
+    columns.update(
+        {
+            "ma_ho_so": pa.array(ma_ho_so, pa.string()),
+            "ma_tthc": pa.array(["1.001612"] * n),
+            "ma_co_quan": pa.array(["000.00.32.H19"] * n),
+            "kenh_thuc_hien": pa.array([1] * n, pa.int16()),
+            "trang_thai": pa.array([4] * n, pa.int16()),
+            "so_thanh_phan_so_hoa": pa.array([0] * n, pa.int32()),
+            "co_ket_qua_dien_tu": pa.array([False] * n),
+            "da_so_hoa": pa.array([False] * n),
+            "cap_nhat_luc": pa.array([0] * n, pa.timestamp("us", tz="UTC")),
+        }
+    )
     return pa.record_batch([columns[f.name] for f in schema], names=schema.names)
 
 

@@ -34,10 +34,16 @@ CLEAN: dict[str, Any] = {
     "DanhSachLePhi": [{"TenPhiLePhi": "Lệ phí chứng thực", "Gia": 2000}],
     "DuocThanhToanTrucTuyen": 0,
     "HinhThucThanhToan": "TIEN_MAT",
-    "TaiLieuNop": [{
-        "MaThanhPhanHoSo": "TP01", "TenTepDinhKem": "ban_sao.pdf", "DuongDanTaiTepTin": "https://x/1.pdf",
-        "DuocSoHoa": 1, "DuocTaiSuDung": 0, "DuocLayTuKhoDMQG": 0,
-    }],
+    "TaiLieuNop": [
+        {
+            "MaThanhPhanHoSo": "TP01",
+            "TenTepDinhKem": "ban_sao.pdf",
+            "DuongDanTaiTepTin": "https://x/1.pdf",
+            "DuocSoHoa": 1,
+            "DuocTaiSuDung": 0,
+            "DuocLayTuKhoDMQG": 0,
+        }
+    ],
     "DanhSachGiayToKetQua": [{"TenGiayTo": "Bản sao", "MaGiayToKetQua": "KQ.G09.000031", "DuongDanTepTinKetQua": None}],
     "DanhGiaHaiLong": 1,
     "CapNhatLuc": "20210709100500",

@@ -35,19 +35,24 @@ def test_sample_catalogues_read_cleanly() -> None:
 def test_agencies_with_bad_rows() -> None:
     data = (
         "\ufeffMaCoQuan,TenCoQuan,Cap,MaCoQuanCha\n"
-        "000.00.00.H19,UBND tỉnh,TINH,\n"                      # 2
-        "000.00.32.H19,\"UBND thành phố\nBiên Hòa\",huyen,000.00.00.H19\n"  # 3-4, lower-case tier is fine
-        "00.32.H19,Sai mã,HUYEN,000.00.00.H19\n"               # 5: bad code, skipped
-        "000.00.32.H19,Trùng,HUYEN,000.00.00.H19\n"            # 6: duplicate, skipped
+        "000.00.00.H19,UBND tỉnh,TINH,\n"  # 2
+        '000.00.32.H19,"UBND thành phố\nBiên Hòa",huyen,000.00.00.H19\n'  # 3-4, lower-case tier is fine
+        "00.32.H19,Sai mã,HUYEN,000.00.00.H19\n"  # 5: bad code, skipped
+        "000.00.32.H19,Trùng,HUYEN,000.00.00.H19\n"  # 6: duplicate, skipped
         "000.25.32.H19,Phường Tân Phong,PHUONG,000.00.32.H19\n"  # 7: bad tier, kept as null
-        "000.26.32.H19,Phường Trảng Dài,XA,000.00.99.H19\n"    # 8: unknown parent
-        "000.27.32.H19,Phường X,XA,cha\n"                      # 9: bad parent, read as null
+        "000.26.32.H19,Phường Trảng Dài,XA,000.00.99.H19\n"  # 8: unknown parent
+        "000.27.32.H19,Phường X,XA,cha\n"  # 9: bad parent, read as null
         "\n"
-        ",Không mã,XA,\n"                                       # 11: no code
+        ",Không mã,XA,\n"  # 11: no code
     ).encode()
     agencies, problems = read_agencies_csv(data)
-    assert [a.ma_co_quan for a in agencies] == ["000.00.00.H19", "000.00.32.H19", "000.25.32.H19", "000.26.32.H19",
-                                                "000.27.32.H19"]
+    assert [a.ma_co_quan for a in agencies] == [
+        "000.00.00.H19",
+        "000.00.32.H19",
+        "000.25.32.H19",
+        "000.26.32.H19",
+        "000.27.32.H19",
+    ]
     assert agencies[1] == AgencyInfo("000.00.32.H19", "UBND thành phố\nBiên Hòa", "HUYEN", "000.00.00.H19")
     assert agencies[2].cap is None
     assert agencies[4].ma_co_quan_cha is None
@@ -85,14 +90,18 @@ def test_empty_file() -> None:
 def test_procedures_with_bad_rows() -> None:
     header = "MaTTHC,TenTTHC,MaLinhVuc,TenLinhVuc,ThoiHanGiaiQuyet,CoPhiLePhi,CoKetQuaGiay,ToanTrinh\n"
     data = (
-        header
-        + "2.000815,Chứng thực,G09-CT01,Chứng thực,1,1,1,0\n"                  # 2
-        + "1.001612.000.00.00.H19,Hộ kinh doanh,G05-KD01,HKD,3,1,1,1\n"        # 3: keyed on 1.001612
-        + "1.001612,Trùng,G05-KD01,HKD,3,1,1,1\n"                              # 4: duplicate
-        + "1.009794,GPXD,G11-XD02,Xây dựng,15 ngày,1,2,\n"                     # 5: bad days, bad flag
-        + "TTHC-1,Sai,G01,X,1,0,0,0\n"                                         # 6: bad code
-        + "\xff\n"
-    ).encode().replace("\xff".encode(), b"\xff")                                # 7: not UTF-8
+        (
+            header
+            + "2.000815,Chứng thực,G09-CT01,Chứng thực,1,1,1,0\n"  # 2
+            + "1.001612.000.00.00.H19,Hộ kinh doanh,G05-KD01,HKD,3,1,1,1\n"  # 3: keyed on 1.001612
+            + "1.001612,Trùng,G05-KD01,HKD,3,1,1,1\n"  # 4: duplicate
+            + "1.009794,GPXD,G11-XD02,Xây dựng,15 ngày,1,2,\n"  # 5: bad days, bad flag
+            + "TTHC-1,Sai,G01,X,1,0,0,0\n"  # 6: bad code
+            + "\xff\n"
+        )
+        .encode()
+        .replace("\xff".encode(), b"\xff")
+    )  # 7: not UTF-8
     procedures, problems = read_procedures_csv(data)
     assert procedures == [
         ProcedureInfo("2.000815", "Chứng thực", "G09-CT01", "Chứng thực", 1, True, True, False),

@@ -39,8 +39,11 @@ def test_compact_form_is_vietnam_time_not_utc() -> None:
 
 @pytest.mark.parametrize(
     ("text", "microsecond"),
-    [("2021-07-08T09:15:00.5+07:00", 500000), ("2021-07-08T02:15:00.123Z", 123000),
-     ("2021-07-08T09:15:00.123456789+07:00", 123456)],
+    [
+        ("2021-07-08T09:15:00.5+07:00", 500000),
+        ("2021-07-08T02:15:00.123Z", 123000),
+        ("2021-07-08T09:15:00.123456789+07:00", 123456),
+    ],
 )
 def test_fractional_seconds(text: str, microsecond: int) -> None:
     assert parse_datetime(text).microsecond == microsecond

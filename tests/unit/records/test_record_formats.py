@@ -25,11 +25,16 @@ def csv_batch(rows: list[dict[str, Any]], *, bom: bool = False, newline: str = "
     writer = csv.writer(buffer, lineterminator=newline)
     writer.writerow(CONTRACT_FIELDS)
     for row in rows:
-        writer.writerow([
-            "" if row.get(f) is None else json.dumps(row[f], ensure_ascii=False) if isinstance(row.get(f), list)
-            else str(row[f])
-            for f in CONTRACT_FIELDS
-        ])
+        writer.writerow(
+            [
+                ""
+                if row.get(f) is None
+                else json.dumps(row[f], ensure_ascii=False)
+                if isinstance(row.get(f), list)
+                else str(row[f])
+                for f in CONTRACT_FIELDS
+            ]
+        )
     return (b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode("utf-8")
 
 
@@ -44,10 +49,17 @@ def comparable(line: RecordLine) -> dict[str, Any]:
 
 # --- names -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "fmt"), [
-    ("records/a.jsonl", "jsonl"), ("records/a.jsonl.gz", "jsonl.gz"), ("records/a.csv", "csv"),
-    ("records/A.JSONL", "jsonl"), ("records/a.CSV", "csv"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("records/a.jsonl", "jsonl"),
+        ("records/a.jsonl.gz", "jsonl.gz"),
+        ("records/a.csv", "csv"),
+        ("records/A.JSONL", "jsonl"),
+        ("records/a.CSV", "csv"),
+    ],
+)
 def test_batch_format_from_the_key(name: str, fmt: str) -> None:
     assert batch_format(name) == fmt
 
@@ -60,6 +72,7 @@ def test_other_names_raise_at_once(name: str) -> None:
 
 
 # --- JSON Lines --------------------------------------------------------------------------------------
+
 
 def test_blank_lines_are_skipped_but_counted() -> None:
     data = b"\n" + jsonl(record()) + b"   \n\t\n" + jsonl(record(TrangThaiHoSo=9))
@@ -140,6 +153,7 @@ def test_empty_batch() -> None:
 
 
 # --- CSV ---------------------------------------------------------------------------------------------
+
 
 def test_csv_row_reads_like_the_json_line() -> None:
     (from_json,) = parse(jsonl(record()))
@@ -222,6 +236,7 @@ def test_csv_duplicate_row() -> None:
 
 # --- the same generated batch in both forms ----------------------------------------------------------
 
+
 def test_generated_batch_reads_the_same_from_jsonl_and_csv() -> None:
     batch = generate_records(400, seed=7, start=date(2021, 3, 1), end=date(2021, 9, 30))
     catalogue = Catalogue.of(read_agencies_csv(agencies_csv())[0], read_procedures_csv(procedures_csv())[0])
@@ -241,8 +256,12 @@ def test_csv_quote_that_never_closes_no_longer_swallows_the_rest_of_the_batch() 
     data = b'a,b,c\r\n1,2,3\r\n4,"5,6\r\n7,8,9\r\n10,"x\r\ny",12\r\n13,5" floppy,15\r\n'
     rows = list(read_csv_rows(data))
     assert [(r.line_no, r.cells) for r in rows if r.error is None] == [
-        (1, ["a", "b", "c"]), (2, ["1", "2", "3"]), (4, ["7", "8", "9"]), (5, ["10", "x\r\ny", "12"]),
-        (7, ["13", '5" floppy', "15"])]
+        (1, ["a", "b", "c"]),
+        (2, ["1", "2", "3"]),
+        (4, ["7", "8", "9"]),
+        (5, ["10", "x\r\ny", "12"]),
+        (7, ["13", '5" floppy', "15"]),
+    ]
     (bad,) = [r for r in rows if r.error is not None]
     assert bad.line_no == 3
     assert "never closes" in bad.error

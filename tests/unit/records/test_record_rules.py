@@ -31,6 +31,7 @@ def test_the_clean_record_has_no_findings_and_counts() -> None:
 
 # --- lines that are not records ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "detail"),
     [
@@ -67,6 +68,7 @@ def test_a_paired_surrogate_escape_is_fine() -> None:
 
 # --- required fields ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("field", ["MaHoSo", "MaTTHC", "MaCoQuan", "TrangThaiHoSo", "CapNhatLuc", "NgayTiepNhan"])
 @pytest.mark.parametrize("value", [ABSENT, None])
 def test_missing_required_field(field: str, value: object) -> None:
@@ -93,8 +95,9 @@ def test_required_text_of_the_wrong_type(field: str) -> None:
 
 @pytest.mark.parametrize("status", [1, 3])
 def test_receipt_not_required_for_new_or_not_accepted(status: int) -> None:
-    line = parse_one(TrangThaiHoSo=status, NgayTiepNhan=ABSENT, NgayHenTra=ABSENT, NgayKetThucXuLy=ABSENT,
-                     NgayTra=ABSENT)
+    line = parse_one(
+        TrangThaiHoSo=status, NgayTiepNhan=ABSENT, NgayHenTra=ABSENT, NgayKetThucXuLy=ABSENT, NgayTra=ABSENT
+    )
     assert line.findings == ()
     assert line.usable
 
@@ -106,6 +109,7 @@ def test_surrounding_whitespace_is_dropped() -> None:
 
 
 # --- datetimes ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["2021-07-09", "2021-07-09T10:05:00", "09/07/2021 10:05", 20210709100500])
 def test_bad_required_datetime_is_an_error(value: object) -> None:
@@ -123,8 +127,9 @@ def test_bad_receipt_datetime_is_an_error_when_receipt_is_required() -> None:
 
 
 def test_bad_receipt_datetime_is_a_warning_for_a_new_dossier() -> None:
-    line = parse_one(TrangThaiHoSo=1, NgayTiepNhan="2021-07-08", NgayHenTra=ABSENT, NgayKetThucXuLy=ABSENT,
-                     NgayTra=ABSENT)
+    line = parse_one(
+        TrangThaiHoSo=1, NgayTiepNhan="2021-07-08", NgayHenTra=ABSENT, NgayKetThucXuLy=ABSENT, NgayTra=ABSENT
+    )
     assert rules(line) == [("record.bad_datetime", "warning")]
     assert line.usable
 
@@ -134,8 +139,12 @@ def test_bad_optional_datetime_is_a_warning_and_read_as_null(field: str) -> None
     line = parse_one(**{field: "2021-07-08"})
     assert ("record.bad_datetime", "warning") in rules(line)
     assert "read as null" in line.findings[0].detail
-    attribute = {"NgayNopHoSo": "ngay_nop", "NgayHenTra": "ngay_hen_tra", "NgayKetThucXuLy": "ngay_ket_thuc_xu_ly",
-                 "NgayTra": "ngay_tra"}[field]
+    attribute = {
+        "NgayNopHoSo": "ngay_nop",
+        "NgayHenTra": "ngay_hen_tra",
+        "NgayKetThucXuLy": "ngay_ket_thuc_xu_ly",
+        "NgayTra": "ngay_tra",
+    }[field]
     assert getattr(line, attribute) is None
     assert line.usable
 
@@ -148,6 +157,7 @@ def test_compact_and_iso_forms_mix_in_one_record() -> None:
 
 
 # --- status ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("status", [0, 11, -1, 99, "abc", 2.5, True, [4], {"a": 1}, ""])
 def test_bad_status(status: object) -> None:
@@ -172,6 +182,7 @@ def test_integral_status_in_other_forms(value: object, expected: int) -> None:
 
 # --- dossier code ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("code", ["HS-2021-0001", "000.00.32.H19-210231-0032", "000.00.32.H19-210708-32"])
 def test_bad_dossier_code_is_an_error_but_counts(code: str) -> None:
     line = parse_one(MaHoSo=code)
@@ -192,12 +203,18 @@ def test_dossier_code_date_is_compared_with_the_local_date() -> None:
     # 17:30 UTC on the 7th is 00:30 on the 8th in Vietnam: the code's 210708 is right.
     assert parse_one(NgayTiepNhan="2021-07-07T17:30:00Z", NgayNopHoSo=ABSENT).findings == ()
     # 18:00 UTC on the 8th is already the 9th in Vietnam.
-    late = parse_one(NgayTiepNhan="2021-07-08T18:00:00Z", NgayHenTra="2021-07-12T09:00:00+07:00",
-                     NgayKetThucXuLy=ABSENT, NgayTra=ABSENT, TrangThaiHoSo=4)
+    late = parse_one(
+        NgayTiepNhan="2021-07-08T18:00:00Z",
+        NgayHenTra="2021-07-12T09:00:00+07:00",
+        NgayKetThucXuLy=ABSENT,
+        NgayTra=ABSENT,
+        TrangThaiHoSo=4,
+    )
     assert rules(late) == [("record.dossier_code_date_mismatch", "warning")]
 
 
 # --- identity numbers --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "number",
@@ -235,9 +252,17 @@ def test_bad_tax_code_of_an_organisation(code: str) -> None:
 
 
 def test_identity_number_is_a_tax_code_from_july_2025() -> None:
-    after = dict(MaHoSo="000.00.32.H19-250701-0001", NgayNopHoSo=ABSENT, NgayTiepNhan="2025-07-01T08:00:00+07:00",
-                 NgayHenTra="2025-07-02T08:00:00+07:00", NgayKetThucXuLy=ABSENT, NgayTra=ABSENT, TrangThaiHoSo=4,
-                 CapNhatLuc="2025-07-01T09:00:00+07:00", LoaiDoiTuong=2)
+    after = dict(
+        MaHoSo="000.00.32.H19-250701-0001",
+        NgayNopHoSo=ABSENT,
+        NgayTiepNhan="2025-07-01T08:00:00+07:00",
+        NgayHenTra="2025-07-02T08:00:00+07:00",
+        NgayKetThucXuLy=ABSENT,
+        NgayTra=ABSENT,
+        TrangThaiHoSo=4,
+        CapNhatLuc="2025-07-01T09:00:00+07:00",
+        LoaiDoiTuong=2,
+    )
     assert parse_one(SoGiayToChuHoSo="075190012345", **after).findings == ()
     bad = parse_one(SoGiayToChuHoSo="003190012345", **after)
     assert rules(bad) == [("record.bad_tax_code", "error")]
@@ -245,10 +270,14 @@ def test_identity_number_is_a_tax_code_from_july_2025() -> None:
 
 # --- dates in order ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("field", "rule"),
-    [("NgayHenTra", "record.deadline_before_receipt"), ("NgayKetThucXuLy", "record.finish_before_receipt"),
-     ("NgayTra", "record.return_before_receipt")],
+    [
+        ("NgayHenTra", "record.deadline_before_receipt"),
+        ("NgayKetThucXuLy", "record.finish_before_receipt"),
+        ("NgayTra", "record.return_before_receipt"),
+    ],
 )
 def test_dates_before_receipt(field: str, rule: str) -> None:
     line = parse_one(**{field: "2021-07-08T09:14:59+07:00"})
@@ -297,8 +326,12 @@ def test_known_procedure_is_matched_on_its_national_part() -> None:
 
 
 def test_unknown_procedure_and_agency() -> None:
-    line = parse_one(catalogue=CATALOGUE, MaTTHC="1.001612.000.00.00.H19", MaCoQuan="000.00.33.H19",
-                     MaHoSo="000.00.33.H19-210708-0001")
+    line = parse_one(
+        catalogue=CATALOGUE,
+        MaTTHC="1.001612.000.00.00.H19",
+        MaCoQuan="000.00.33.H19",
+        MaHoSo="000.00.33.H19-210708-0001",
+    )
     assert rules(line) == [("record.unknown_procedure", "warning"), ("record.unknown_agency", "warning")]
     assert "1.001612" in line.findings[0].detail
     assert "000.00.33.H19" in line.findings[1].detail
@@ -324,6 +357,7 @@ def test_malformed_unknown_codes_are_not_quoted() -> None:
 
 # --- other values ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("value", "expected"), [(ABSENT, 1), (None, 1), (1, 1), (2, 2), (3, 3), ("2", 2)])
 def test_channel(value: object, expected: int) -> None:
     line = parse_one(KenhThucHien=value)
@@ -333,10 +367,16 @@ def test_channel(value: object, expected: int) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "attribute"),
-    [("KenhThucHien", 4, "kenh_thuc_hien"), ("KenhThucHien", "online", "kenh_thuc_hien"),
-     ("LoaiDoiTuong", 3, "loai_doi_tuong"), ("DuocThanhToanTrucTuyen", 5, "duoc_thanh_toan_truc_tuyen"),
-     ("DanhGiaHaiLong", 0, "danh_gia_hai_long"), ("DanhGiaHaiLong", True, "danh_gia_hai_long"),
-     ("ChuHoSo", ["a"], "chu_ho_so"), ("TenTTHC", 5, "ten_tthc")],
+    [
+        ("KenhThucHien", 4, "kenh_thuc_hien"),
+        ("KenhThucHien", "online", "kenh_thuc_hien"),
+        ("LoaiDoiTuong", 3, "loai_doi_tuong"),
+        ("DuocThanhToanTrucTuyen", 5, "duoc_thanh_toan_truc_tuyen"),
+        ("DanhGiaHaiLong", 0, "danh_gia_hai_long"),
+        ("DanhGiaHaiLong", True, "danh_gia_hai_long"),
+        ("ChuHoSo", ["a"], "chu_ho_so"),
+        ("TenTTHC", 5, "ten_tthc"),
+    ],
 )
 def test_bad_optional_value_is_a_warning_read_as_null(field: str, value: object, attribute: str) -> None:
     line = parse_one(**{field: value})
@@ -357,8 +397,12 @@ def test_unknown_payment_method_is_kept_with_a_warning() -> None:
 def test_list_field_of_the_wrong_type_reads_as_empty(field: str, value: object) -> None:
     line = parse_one(**{field: value})
     assert rules(line) == [("record.bad_value", "warning")]
-    attribute = {"DanhSachHoSoBoSung": "ho_so_bo_sung", "DanhSachLePhi": "le_phi", "TaiLieuNop": "tai_lieu_nop",
-                 "DanhSachGiayToKetQua": "giay_to_ket_qua"}[field]
+    attribute = {
+        "DanhSachHoSoBoSung": "ho_so_bo_sung",
+        "DanhSachLePhi": "le_phi",
+        "TaiLieuNop": "tai_lieu_nop",
+        "DanhSachGiayToKetQua": "giay_to_ket_qua",
+    }[field]
     assert getattr(line, attribute) == ()
     assert line.usable
 
@@ -394,10 +438,15 @@ def test_submitted_document_flags() -> None:
 
 
 def test_supplement_requests() -> None:
-    line = parse_one(TrangThaiHoSo=5, NgayKetThucXuLy=ABSENT, NgayTra=ABSENT, DanhSachHoSoBoSung=[
-        {"NgayBoSung": "2021-07-08T10:00:00+07:00", "NgayTiepNhanBoSung": "20210709080000"},
-        {"NgayBoSung": "2021-07-09T10:00:00+07:00", "NgayTiepNhanBoSung": None},
-    ])
+    line = parse_one(
+        TrangThaiHoSo=5,
+        NgayKetThucXuLy=ABSENT,
+        NgayTra=ABSENT,
+        DanhSachHoSoBoSung=[
+            {"NgayBoSung": "2021-07-08T10:00:00+07:00", "NgayTiepNhanBoSung": "20210709080000"},
+            {"NgayBoSung": "2021-07-09T10:00:00+07:00", "NgayTiepNhanBoSung": None},
+        ],
+    )
     assert line.findings == ()
     assert line.ho_so_bo_sung == (
         SupplementRequest(datetime(2021, 7, 8, 10, tzinfo=VIETNAM), datetime(2021, 7, 9, 8, tzinfo=VIETNAM)),
@@ -406,12 +455,14 @@ def test_supplement_requests() -> None:
 
 
 def test_bad_supplement_entries() -> None:
-    line = parse_one(DanhSachHoSoBoSung=[
-        {"NgayTiepNhanBoSung": "20210709080000"},
-        {"NgayBoSung": "2021-07-08"},
-        {"NgayBoSung": "2021-07-09T10:00:00+07:00", "NgayTiepNhanBoSung": "2021-07-09T09:00:00+07:00"},
-        {"NgayBoSung": "2021-07-09T10:00:00+07:00", "NgayTiepNhanBoSung": "soon"},
-    ])
+    line = parse_one(
+        DanhSachHoSoBoSung=[
+            {"NgayTiepNhanBoSung": "20210709080000"},
+            {"NgayBoSung": "2021-07-08"},
+            {"NgayBoSung": "2021-07-09T10:00:00+07:00", "NgayTiepNhanBoSung": "2021-07-09T09:00:00+07:00"},
+            {"NgayBoSung": "2021-07-09T10:00:00+07:00", "NgayTiepNhanBoSung": "soon"},
+        ]
+    )
     assert rules(line) == [
         ("record.bad_value", "warning"),
         ("record.bad_datetime", "warning"),
@@ -430,6 +481,7 @@ def test_unknown_fields_are_kept_in_raw_and_ignored() -> None:
 
 
 # --- duplicates and "takes part" ---------------------------------------------------------------------
+
 
 def test_exact_duplicate_line_is_info() -> None:
     first, other, again = parse(jsonl(record(), record(TrangThaiHoSo=9), record()))
