@@ -32,22 +32,20 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import psutil
-from pydantic import SecretStr
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "chaos"))
 sys.path.insert(0, str(ROOT / "tests"))
 from chaos_batch import build_batch  # noqa: E402
 from chaos_ledger import account, reconcile_now  # noqa: E402
-from conftest import free_port  # noqa: E402
 
 from sohoa.config import Settings  # noqa: E402
 from sohoa.orchestration.airflow_client import INGEST_DAG, AirflowClient, run_chain  # noqa: E402
 from sohoa.services import manager  # noqa: E402
+from sohoa.services.scratch import scratch_settings  # noqa: E402
 from sohoa.storage import s3  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
@@ -101,19 +99,8 @@ class MemorySampler:
 
 
 def start_services(home: Path) -> Settings:
-    """The embedded default on a temporary home and free ports."""
-    settings = Settings(
-        home=home,
-        database_url=None,
-        s3_endpoint=None,
-        airflow_url=None,
-        embedded_pg_port=free_port(),
-        embedded_s3_port=free_port(),
-        embedded_airflow_port=free_port(),
-        s3_access_key=f"load-{uuid.uuid4().hex[:6]}",
-        s3_secret_key=SecretStr(f"load-{uuid.uuid4().hex}"),
-        pseudonym_key=SecretStr("load-bench-pseudonym-key"),
-    )
+    """The embedded default on a temporary home and free ports, started."""
+    settings = scratch_settings(home, "load")
     manager.up(settings, report=lambda m: print(f"  {m}", flush=True))
     return settings
 
@@ -179,7 +166,7 @@ def main() -> int:
         # one started (max_active_runs=1), so the triggered run alone can miss work.
         airflow = AirflowClient(settings)
         tasks: dict[str, float] = {}
-        for run in (airflow._get(f"/dags/{INGEST_DAG}/dagRuns", limit=100) or {}).get("dag_runs", []):
+        for run in airflow.runs(INGEST_DAG):
             for task, seconds in airflow.task_seconds(INGEST_DAG, run["dag_run_id"]).items():
                 tasks[task] = tasks.get(task, 0.0) + seconds
         figures["ingest_task_seconds"] = {k: round(v, 1) for k, v in sorted(tasks.items())}

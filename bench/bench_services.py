@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -20,10 +19,8 @@ from pathlib import Path
 import psycopg2
 from pydantic import SecretStr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import free_port  # noqa: E402
-
-from sohoa.config import Settings  # noqa: E402
+from sohoa.config import Settings
+from sohoa.services.processes import free_port
 
 S3_ACCESS_KEY = "bench"
 S3_SECRET_KEY = "bench-secret-key-123"
@@ -47,6 +44,7 @@ def _admin(url: str, statement: str) -> None:
 def bench_services() -> Iterator[Settings]:
     from sohoa.db.migrate import migrate
     from sohoa.services import processes
+    from sohoa.services.s3 import spawn_nanio
     from sohoa.storage import s3
 
     admin_url = os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -55,28 +53,7 @@ def bench_services() -> Iterator[Settings]:
     home = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
     s3_port = free_port()
     try:
-        env = processes.child_env({"NANIO_ACCESS_KEY": S3_ACCESS_KEY, "NANIO_SECRET_KEY": S3_SECRET_KEY})
-        processes.spawn(
-            home,
-            "s3",
-            [
-                sys.executable,
-                "-m",
-                "nanio",
-                "serve",
-                "--data-dir",
-                str(home / "s3"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(s3_port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        processes.wait_until(lambda: processes.port_open("127.0.0.1", s3_port), what="nanio", timeout_s=30)
+        spawn_nanio(home, port=s3_port, data_dir=home / "s3", access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY)
         settings = Settings(
             home=home,
             database_url=SecretStr(admin_url.rsplit("/", 1)[0] + "/" + name),

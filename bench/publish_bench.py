@@ -25,7 +25,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -88,13 +87,6 @@ SELECT sha256, 'done', 's3://derived/ocr/' || left(sha256, 2) || '/' || sha256 |
 FROM sohoa.original;
 ANALYZE;
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _with_db(url: str, name: str) -> str:
@@ -196,34 +188,21 @@ def main() -> None:
         return
 
     from sohoa.services import processes
+    from sohoa.services.processes import free_port
+    from sohoa.services.s3 import spawn_nanio
 
     server = _with_db(args.server, "postgres")
     name = args.database or f"sohoa_bench_{uuid.uuid4().hex[:8]}"
     work = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
-    port = _free_port()
-    env = processes.child_env({"NANIO_ACCESS_KEY": "bench-access", "NANIO_SECRET_KEY": "bench-secret-key-123"})
+    port = free_port()
     (work / "s3").mkdir()
-    processes.spawn(
+    spawn_nanio(
         work / "s3",
-        "s3",
-        [
-            sys.executable,
-            "-m",
-            "nanio",
-            "serve",
-            "--data-dir",
-            str(work / "s3" / "data"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
+        port=port,
+        data_dir=work / "s3" / "data",
+        access_key="bench-access",
+        secret_key="bench-secret-key-123",
     )
-    processes.wait_until(lambda: processes.port_open("127.0.0.1", port), what="nanio", timeout_s=30)
     try:
         docs = args.dossiers * args.documents_per_dossier
         if args.database:

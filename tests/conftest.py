@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,18 +19,12 @@ import pytest
 from pydantic import SecretStr
 
 from sohoa.config import Settings
+from sohoa.services.processes import free_port
 
 # Airflow reads its configuration at import: keep the tests away from ~/airflow and the examples.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="sohoa-test-airflow-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -96,32 +88,12 @@ def database_url(pg_server: str) -> Iterator[str]:
 def s3_server(services_home: Path) -> Iterator[str]:
     """A nanio server over real HTTP on a free port; yields its endpoint URL."""
     from sohoa.services import processes
+    from sohoa.services.s3 import spawn_nanio
 
     port = free_port()
     home = services_home / "s3-test"
     home.mkdir()
-    env = processes.child_env({"NANIO_ACCESS_KEY": "test-access", "NANIO_SECRET_KEY": "test-secret-key-123"})
-    record = processes.spawn(
-        home,
-        "s3",
-        [
-            sys.executable,
-            "-m",
-            "nanio",
-            "serve",
-            "--data-dir",
-            str(home / "data"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    processes.wait_until(lambda: processes.port_open("127.0.0.1", port), what="nanio", timeout_s=30, record=record)
+    spawn_nanio(home, port=port, data_dir=home / "data", access_key="test-access", secret_key="test-secret-key-123")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -64,6 +64,23 @@ class AirflowClient:
         response.raise_for_status()
         return response.json()
 
+    def runs(self, dag_id: str, *, limit: int = 100, state: list[str] | None = None) -> list[dict[str, Any]]:
+        """The DAG's runs (Airflow's JSON: ``dag_run_id``, ``state``, ``queued_at``, ``start_date``,
+        ``end_date``...), at most ``limit``, only those in ``state`` if given; [] for an unknown DAG."""
+        params: dict[str, Any] = {"limit": limit}
+        if state:
+            params["state"] = state
+        body = self._get(f"/dags/{dag_id}/dagRuns", **params) or {}
+        runs: list[dict[str, Any]] = body.get("dag_runs", [])
+        return runs
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The task instances of one run, mapped ones each on its own (``task_id``, ``map_index``, ``state``,
+        ``start_date``, ``end_date``, ``try_number``...); [] for an unknown run."""
+        body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000) or {}
+        tis: list[dict[str, Any]] = body.get("task_instances", [])
+        return tis
+
     def wait_for_dag(self, dag_id: str, timeout_s: float = 180) -> None:
         """Wait until the DAG processor has parsed the DAG (a fresh install needs a few seconds)."""
         deadline = time.monotonic() + timeout_s
@@ -103,27 +120,24 @@ class AirflowClient:
 
     def task_seconds(self, dag_id: str, run_id: str) -> dict[str, float]:
         """Seconds per task of a run, summed over its mapped instances (the work, not the wall time)."""
-        body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000) or {}
         totals: dict[str, float] = {}
-        for ti in body.get("task_instances", []):
+        for ti in self.task_instances(dag_id, run_id):
             span = _span_seconds(ti.get("start_date"), ti.get("end_date"))
             if span is not None:
                 totals[ti["task_id"]] = totals.get(ti["task_id"], 0.0) + span
         return totals
 
     def failed_tasks(self, dag_id: str, run_id: str) -> list[str]:
-        body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000) or {}
         failed = []
-        for ti in body.get("task_instances", []):
+        for ti in self.task_instances(dag_id, run_id):
             if ti.get("state") in ("failed", "upstream_failed"):
                 index = ti.get("map_index", -1)
                 failed.append(ti["task_id"] + (f"[{index}]" if index is not None and index >= 0 else ""))
         return failed
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, int]:
-        body = self._get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000) or {}
         counts: dict[str, int] = {}
-        for ti in body.get("task_instances", []):
+        for ti in self.task_instances(dag_id, run_id):
             state = ti.get("state") or "queued"
             counts[state] = counts.get(state, 0) + 1
         return counts

@@ -50,17 +50,13 @@ class Operator:
         return self._retry(attempt)
 
     def runs(self) -> list[dict[str, Any]]:
-        body = self._call(lambda c: c._get(f"/dags/{INGEST_DAG}/dagRuns", limit=100)) or {}
-        runs: list[dict[str, Any]] = body.get("dag_runs", [])
-        return runs
+        return self._call(lambda c: c.runs(INGEST_DAG))
 
     def trigger(self) -> str:
         return self._call(lambda c: c.trigger(INGEST_DAG))
 
     def task_instances(self, run_id: str) -> list[dict[str, Any]]:
-        body = self._call(lambda c: c._get(f"/dags/{INGEST_DAG}/dagRuns/{run_id}/taskInstances", limit=1000))
-        tis: list[dict[str, Any]] = (body or {}).get("task_instances", [])
-        return tis
+        return self._call(lambda c: c.task_instances(INGEST_DAG, run_id))
 
     def new_runs(self, since: set[str]) -> list[dict[str, Any]]:
         """The ingest runs not in ``since`` (a scheduled run may start next to the triggered one)."""

@@ -13,29 +13,19 @@ import os
 import shutil
 import subprocess
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 import psycopg2
 from chaos_batch import Batch
-from pydantic import SecretStr
 
 from sohoa.config import Settings
 from sohoa.services import manager, processes
+from sohoa.services.scratch import scratch_settings
 from sohoa.storage import s3
 
 STORE_MB = 160  # the S3 store's filesystem: room for a few batches, small enough to fill in a second
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def mount_tmpfs(path: Path, size_mb: int) -> str | None:
@@ -80,19 +70,7 @@ class ChaosEnv:
         home = Path(tempfile.mkdtemp(prefix="sohoa-chaos-"))
         store = home / "s3"
         error = mount_tmpfs(store, STORE_MB)
-        tag = uuid.uuid4().hex[:6]
-        settings = Settings(
-            home=home,
-            database_url=None,
-            s3_endpoint=None,
-            airflow_url=None,
-            embedded_pg_port=free_port(),
-            embedded_s3_port=free_port(),
-            embedded_airflow_port=free_port(),
-            s3_access_key=f"chaos-{tag}",
-            s3_secret_key=SecretStr(f"chaos-secret-{uuid.uuid4().hex}"),
-            pseudonym_key=SecretStr("chaos-pseudonym-key"),
-        )
+        settings = scratch_settings(home, "chaos")
         env = cls(settings, store, error is None, error)
         try:
             manager.up(settings)

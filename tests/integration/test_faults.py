@@ -26,6 +26,7 @@ from sohoa.intake import pipeline
 from sohoa.intake.reconcile import reconcile
 from sohoa.sample.documents import DocFields, render_document
 from sohoa.services import processes
+from sohoa.services.s3 import spawn_nanio
 from sohoa.storage import s3
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -136,30 +137,9 @@ class Fault:
 def own_s3(settings: Settings, tmp_path: Path, port_factory: Callable[[], int]) -> Iterator[Fault]:
     """An S3 server of this test's own: killed with SIGKILL, restarted on the same data."""
     port, home = port_factory(), tmp_path / "s3"
-    env = processes.child_env({"NANIO_ACCESS_KEY": "test-access", "NANIO_SECRET_KEY": "test-secret-key-123"})
 
     def start() -> None:
-        record = processes.spawn(
-            home,
-            "s3",
-            [
-                sys.executable,
-                "-m",
-                "nanio",
-                "serve",
-                "--data-dir",
-                str(home / "data"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        processes.wait_until(lambda: processes.port_open("127.0.0.1", port), what="nanio", timeout_s=30, record=record)
+        spawn_nanio(home, port=port, data_dir=home / "data", access_key="test-access", secret_key="test-secret-key-123")
 
     def kill() -> None:
         record = processes.read_record(home, "s3")
