@@ -20,7 +20,9 @@ from airflow.sdk import Asset, dag, task
 
 INGESTED = Asset(name="sohoa_ingested", uri="sohoa://ingested")
 DOCUMENT_BATCH = 20
-OCR_BATCH_PAGES = 24  # pages per mapped OCR task: about a minute of one core
+# Pages per mapped OCR task: about a minute of one core (1.2 s a page on a 2-core box), so that a task's start-up
+# (~3 s) is a small share and a retry stays cheap. bench/e2e_pages_bench.py measures the orchestration overhead.
+OCR_BATCH_PAGES = 40
 # The Celery queue of the OCR tasks (SOHOA_OCR_QUEUE, default as in sohoa.config), so that OCR can have
 # workers (machines) of its own; every other task uses Airflow's default queue. LocalExecutor ignores it.
 OCR_QUEUE = os.environ.get("SOHOA_OCR_QUEUE", "ocr")
@@ -92,7 +94,9 @@ def sohoa_ingest() -> None:
         from sohoa.intake.pipeline import ocr_batches as batches
         from sohoa_airflow.hooks import sohoa_settings
 
-        return batches(sohoa_settings(), max_pages=OCR_BATCH_PAGES)
+        settings = sohoa_settings()
+        # As many batches as a multiple of the pool's slots, so that the last round ends together.
+        return batches(settings, max_pages=OCR_BATCH_PAGES, slots=settings.ocr_pool_slots())
 
     @task(pool="sohoa_ocr", queue=OCR_QUEUE, execution_timeout=timedelta(hours=1))
     def ocr_documents(shas: list[str]) -> list[dict[str, Any]]:

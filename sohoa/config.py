@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         """Processes of the OCR worker: the setting, or one per core of this machine."""
         return self.celery_ocr_concurrency or max(1, os.cpu_count() or 1)
 
+    def ocr_pool_slots(self) -> int:
+        """Slots of Airflow's ``sohoa_ocr`` pool, i.e. how many OCR tasks run at once: one per process of the OCR
+        worker with Celery, else one per core of this machine (each task reads its pages one at a time)."""
+        return self.ocr_worker_concurrency() if self.is_celery else max(1, os.cpu_count() or 2)
+
     def dsn(self, database: str | None = None) -> str:
         """The libpq connection URL of sohoa's database (or of ``database`` on the same server)."""
         if self.database_url is not None:

@@ -154,17 +154,31 @@ def ocr_pending(settings: Settings) -> list[str]:
         return pending_originals(conn)
 
 
-def ocr_batches(settings: Settings, *, max_pages: int = 24, max_files: int = 8) -> list[list[str]]:
+def ocr_batches(settings: Settings, *, max_pages: int = 24, max_files: int = 8, slots: int = 1) -> list[list[str]]:
     """The originals waiting for OCR, in bounded batches for mapped tasks: at most ``max_pages`` pages and
     ``max_files`` files each (a file with more pages than that is a batch of its own), oldest first.
 
     Bounded by pages, not files, so that one task's duration is predictable whatever the mix of one-page
     photos and fifty-page PDFs: short enough to retry cheaply, long enough that start-up is amortised.
+
+    With ``slots`` (how many OCR tasks run at once: the ``sohoa_ocr`` pool), the work is then cut into a
+    multiple of ``slots`` batches of about equal pages, so that the last round of tasks ends together instead
+    of one task running alone while the other slots idle (on 2 cores, 25 batches of 20 pages left one core
+    idle for a whole batch at the end).
     """
     from sohoa.intake.ocr_stage import pending_pages
 
     with connect(settings) as conn:
         pending = pending_pages(conn)
+    batches = _cut_by_pages(pending, max_pages, max_files)
+    rounds = -(-len(batches) // max(1, slots))
+    if slots > 1 and len(batches) % slots:
+        batches = _cut_evenly(pending, rounds * slots)
+    return batches
+
+
+def _cut_by_pages(pending: list[tuple[str, int]], max_pages: int, max_files: int) -> list[list[str]]:
+    """Consecutive batches of at most ``max_pages`` pages and ``max_files`` files (a bigger file alone)."""
     batches: list[list[str]] = []
     current: list[str] = []
     pages = 0
@@ -174,6 +188,29 @@ def ocr_batches(settings: Settings, *, max_pages: int = 24, max_files: int = 8) 
             current, pages = [], 0
         current.append(sha)
         pages += count
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _cut_evenly(pending: list[tuple[str, int]], n: int) -> list[list[str]]:
+    """Up to ``n`` consecutive batches of about equal pages: each cut falls on the file boundary nearest to its
+    share of the pages (arrival order is kept; no batch is empty)."""
+    total = sum(count for _, count in pending)
+    batches: list[list[str]] = []
+    current: list[str] = []
+    done = 0
+    for i, (sha, count) in enumerate(pending):
+        current.append(sha)
+        done += count
+        target = total * (len(batches) + 1) / n
+        left = len(pending) - i - 1
+        # Cut here when this boundary is nearer the target than the next one would be, keeping a file for each
+        # batch still to come.
+        next_count = pending[i + 1][1] if left else 0
+        if left and len(batches) < n - 1 and abs(done - target) <= abs(done + next_count - target):
+            batches.append(current)
+            current = []
     if current:
         batches.append(current)
     return batches

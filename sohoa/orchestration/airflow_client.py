@@ -5,7 +5,6 @@ Authentication: a JWT from ``POST /auth/token`` (simple auth manager) with the c
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,6 +99,11 @@ class AirflowClient:
         response = self.http.post("/api/v2/pools", json={"name": name, "slots": slots, "description": description})
         if response.status_code >= 400 and response.status_code != 409:
             raise AirflowError(f"could not create pool {name}: HTTP {response.status_code}")
+
+    def pool_slots(self, name: str) -> int | None:
+        """How many tasks of the pool may run at once, or None when the pool does not exist."""
+        body = self._get(f"/pools/{name}")
+        return int(body["slots"]) if body else None
 
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
         self.http.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
@@ -253,7 +257,7 @@ def trigger_and_wait(
     """Trigger the ingestion DAG; with ``wait``, poll until the run ends (or time runs out)."""
     client = AirflowClient(settings)
     client.wait_for_dag(dag_id)
-    client.ensure_pool(OCR_POOL, max(1, os.cpu_count() or 2), "sohoa OCR tasks (one per core)")
+    client.ensure_pool(OCR_POOL, settings.ocr_pool_slots(), "sohoa OCR tasks (one per core)")
     run_id = client.trigger(dag_id)
     report(f"triggered {dag_id} run {run_id}")
     if not wait:

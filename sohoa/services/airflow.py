@@ -159,7 +159,7 @@ def ensure_pools(settings: Settings, env: dict[str, str]) -> None:
     With Celery, one per process of the OCR worker, so that queued OCR tasks wait in Airflow (visible,
     re-prioritisable) rather than in the broker.
     """
-    slots = str(settings.ocr_worker_concurrency() if settings.is_celery else max(1, (os.cpu_count() or 2)))
+    slots = str(settings.ocr_pool_slots())
     done = subprocess.run(
         _airflow_argv("pools", "set", "sohoa_ocr", slots, "sohoa OCR tasks"),
         env=env,

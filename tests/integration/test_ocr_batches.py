@@ -33,3 +33,35 @@ def test_batches_are_bounded_by_pages_and_files_and_keep_arrival_order(settings:
         assert len(batch) <= 4
         assert len(batch) == 1 or sum(weight[s] for s in batch) <= 12
     assert [f"{2:064x}"] in batches  # a 30-page file is a batch of its own
+
+
+def _insert(settings: Settings, pages: list[int]) -> list[str]:
+    shas = [f"{i:064x}" for i in range(len(pages))]
+    conn = psycopg2.connect(settings.dsn())
+    with conn, conn.cursor() as cur:
+        for i, (sha, count) in enumerate(zip(shas, pages, strict=True)):
+            cur.execute(
+                "INSERT INTO sohoa.original (sha256, raw_uri, size_bytes, mime_type, page_count, stored_at) "
+                "VALUES (%s, 's3://raw/x', 1, 'application/pdf', %s, now() + %s * interval '1 second')",
+                (sha, count, i),
+            )
+    conn.close()
+    return shas
+
+
+def test_with_two_pool_slots_the_batches_come_in_pairs_of_about_equal_pages(settings: Settings) -> None:
+    shas = _insert(settings, [5] * 100)  # 500 pages: 25 batches of 20 would leave one core idle at the end
+
+    batches = ocr_batches(settings, max_pages=24, max_files=8, slots=2)
+
+    assert [sha for batch in batches for sha in batch] == shas  # every original once, in arrival order
+    assert len(batches) % 2 == 0
+    sizes = [5 * len(batch) for batch in batches]
+    assert max(sizes) <= 24
+    assert max(sizes) - min(sizes) <= 5  # at most one file apart
+
+
+def test_batches_that_already_fill_every_slot_are_left_as_they_are(settings: Settings) -> None:
+    _insert(settings, [5] * 16)  # 80 pages: 4 batches of 20 on 2 slots
+
+    assert [len(b) for b in ocr_batches(settings, max_pages=24, max_files=8, slots=2)] == [4, 4, 4, 4]
