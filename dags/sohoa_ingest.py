@@ -78,7 +78,9 @@ def sohoa_ingest() -> None:
     def document_batches(landing_plan: dict[str, Any], _records: list[dict[str, Any]]) -> list[list[Any]]:
         from sohoa.intake.pipeline import chunks
 
-        return chunks(landing_plan["documents"] + landing_plan["unknown"], DOCUMENT_BATCH)
+        # A multiple of the cores, so that the last round of ingest tasks does not leave a core idle.
+        work = landing_plan["documents"] + landing_plan["unknown"]
+        return chunks(work, DOCUMENT_BATCH, multiple_of=os.cpu_count() or 1)
 
     @task
     def ingest_documents(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -93,8 +93,24 @@ def _committed(conn: Connection, obj: LandingObject) -> tuple[str, str | None] |
     return done
 
 
-def chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def chunks(items: list[Any], size: int, *, multiple_of: int = 1) -> list[list[Any]]:
+    """Consecutive chunks of at most ``size`` items, in order.
+
+    With ``multiple_of`` (the cores), as many chunks as the next multiple of it, of sizes at most one apart, so
+    that the last round of mapped tasks keeps every core busy: 100 documents in chunks of 20 on 2 cores made a
+    fifth task that ran alone after the first four.
+    """
+    count = -(-len(items) // size)
+    if multiple_of <= 1 or count % multiple_of == 0:
+        return [items[i : i + size] for i in range(0, len(items), size)]
+    count = min(len(items), -(-count // multiple_of) * multiple_of)
+    base, extra = divmod(len(items), count)
+    out, start = [], 0
+    for i in range(count):
+        end = start + base + (1 if i < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
 
 
 def load_catalogues(settings: Settings, refs: list[ObjectRef]) -> dict[str, int]:
