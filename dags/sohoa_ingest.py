@@ -20,8 +20,8 @@ from airflow.sdk import Asset, dag, task
 
 INGESTED = Asset(name="sohoa_ingested", uri="sohoa://ingested")
 DOCUMENT_BATCH = 20
-# Pages per mapped OCR task: about a minute of one core (1.2 s a page on a 2-core box), so that a task's start-up
-# (~3 s) is a small share and a retry stays cheap. bench/e2e_pages_bench.py measures the orchestration overhead.
+# Pages per mapped OCR task: 30-50 s of one core (0.8-1.2 s a page on the 2-core box), so that a task's start-up
+# (~2 s) is a small share and a retry stays cheap. bench/e2e_pages_bench.py measures the orchestration overhead.
 OCR_BATCH_PAGES = 40
 # The Celery queue of the OCR tasks (SOHOA_OCR_QUEUE, default as in sohoa.config), so that OCR can have
 # workers (machines) of its own; every other task uses Airflow's default queue. LocalExecutor ignores it.
