@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     airflow_database: str = "airflow"
     dags_folder: Path | None = None
 
+    # A JSON Lines record batch of this many bytes or more (gzip: a fifth of it) is parsed and validated by
+    # worker processes beside the loader (docs/intake.md, "Records at volume"); smaller ones, where starting
+    # the workers would cost more than it saves, in the loader's process. 0: always workers.
+    records_workers_min_bytes: int = Field(default=16 << 20, ge=0)
+
     # Scale-out (docs/scale-out.md). "local": LocalExecutor, tasks run inside the scheduler's machine.
     # "celery": CeleryExecutor; `sohoa services up` also starts two Celery workers, one on the OCR queue
     # and one on Airflow's default queue, fed by the broker below; task results go to PostgreSQL.

@@ -114,7 +114,7 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
             issues.extend(chunk.issues)
             yield chunk.copy_text
 
-    source = copy_chunks() if worth_workers(obj.key, len(data)) else copy_lines()
+    source = copy_chunks() if worth_workers(obj.key, len(data), settings.records_workers_min_bytes) else copy_lines()
     # Streamed: memory stays bounded by a chunk of lines, whatever the batch size. Closed at once on failure,
     # so that worker processes stop with it.
     with closing(source), conn.cursor() as cur:

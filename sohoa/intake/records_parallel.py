@@ -44,7 +44,7 @@ from sohoa.records.validate import Checks
 WORKERS = 2
 CHUNK_LINES = 500  # about 0.75 MB of batch and 1 MB of COPY text
 WINDOW = 3 * WORKERS  # chunks handed out and not yet taken back
-MIN_BYTES = {"jsonl": 16 << 20, "jsonl.gz": 3 << 20}  # ~10,000 lines: below, starting workers costs more
+GZIP_RATIO = {"jsonl": 1, "jsonl.gz": 5}  # the formats read by workers; how much a byte of each holds
 _LENGTH = 8
 
 
@@ -73,10 +73,13 @@ class Job:
     checks: Checks
 
 
-def worth_workers(object_key: str, size: int) -> bool:
-    """Whether a batch is read by worker processes: a large JSON Lines batch, on a machine with 2+ CPUs."""
+def worth_workers(object_key: str, size: int, min_bytes: int) -> bool:
+    """Whether a batch is read by worker processes: a JSON Lines batch of ``min_bytes`` or more (gzip: a
+    fifth of it, about the same number of lines), on a machine with 2 CPUs or more."""
     fmt = batch_format(object_key)
-    return fmt in MIN_BYTES and size >= MIN_BYTES[fmt] and len(os.sched_getaffinity(0)) >= 2
+    if fmt not in GZIP_RATIO:
+        return False
+    return size * GZIP_RATIO[fmt] >= min_bytes and len(os.sched_getaffinity(0)) >= 2
 
 
 def read_in_workers(lines: Iterable[RawLine], job: Job) -> Iterator[ChunkResult]:

@@ -60,16 +60,15 @@ def test_workers_load_what_one_process_loads(settings: Settings, monkeypatch: py
     data = _batch()
     conn = psycopg2.connect(settings.dsn())
     try:
-        assert not records_parallel.worth_workers(KEY, len(data))
+        assert not records_parallel.worth_workers(KEY, len(data), settings.records_workers_min_bytes)
         alone = _load(conn, settings, data)
         with conn.cursor() as cur:
             expected = _snapshot(cur)
         conn.rollback()
 
-        monkeypatch.setattr(records_parallel, "MIN_BYTES", {"jsonl": 1})
         monkeypatch.setattr(records_parallel, "CHUNK_LINES", 16)
         with conn:
-            parallel = _load(conn, settings, data)
+            parallel = _load(conn, settings.model_copy(update={"records_workers_min_bytes": 0}), data)
         with conn.cursor() as cur:
             assert _snapshot(cur) == expected
     finally:
@@ -84,7 +83,6 @@ def test_workers_load_what_one_process_loads(settings: Settings, monkeypatch: py
 
 
 def test_a_dying_worker_fails_the_load_and_leaves_nothing(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(records_parallel, "MIN_BYTES", {"jsonl": 1})
     monkeypatch.setattr(records_parallel, "CHUNK_LINES", 16)
     real = records_parallel._start_worker
     started: list[subprocess.Popen[bytes]] = []
@@ -101,7 +99,7 @@ def test_a_dying_worker_fails_the_load_and_leaves_nothing(settings: Settings, mo
     conn = psycopg2.connect(settings.dsn())
     try:
         with pytest.raises(psycopg2.errors.QueryCanceled, match="WorkerFailed"), conn:  # COPY refuses the read
-            _load(conn, settings, _batch())
+            _load(conn, settings.model_copy(update={"records_workers_min_bytes": 0}), _batch())
         with conn.cursor() as cur:
             cur.execute("SELECT (SELECT count(*) FROM sohoa.record_batch), (SELECT count(*) FROM sohoa.record_version)")
             assert cur.fetchone() == (0, 0)

@@ -9,6 +9,8 @@ a gzip stream that breaks. A worker that dies must fail the read, never end it e
 from __future__ import annotations
 
 import gzip
+import multiprocessing
+import multiprocessing.queues
 import os
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from datetime import date
 import pytest
 from test_record_fast_paths import TRICKY, line
 
+from sohoa.config import Settings
 from sohoa.intake import records_parallel
 from sohoa.intake.record_rows import copy_bytes, issues_of
 from sohoa.quality.issues import Issue
@@ -104,8 +107,30 @@ def test_a_worker_that_dies_fails_the_read(monkeypatch: pytest.MonkeyPatch, code
 
 
 def test_only_large_json_lines_batches_go_to_workers() -> None:
-    assert not records_parallel.worth_workers("records/a.jsonl", 300_000)  # a few hundred lines
-    assert not records_parallel.worth_workers("records/a.csv", 1 << 30)
+    least = Settings().records_workers_min_bytes
     two_cpus = len(os.sched_getaffinity(0)) >= 2
-    assert records_parallel.worth_workers("records/a.jsonl", 64 << 20) == two_cpus
-    assert records_parallel.worth_workers("records/a.JSONL.GZ", 8 << 20) == two_cpus
+    assert not records_parallel.worth_workers("records/a.jsonl", 300_000, least)  # a few hundred lines
+    assert not records_parallel.worth_workers("records/a.csv", 1 << 30, least)
+    assert records_parallel.worth_workers("records/a.jsonl", least, least) == two_cpus
+    assert records_parallel.worth_workers("records/a.JSONL.GZ", least // 4, least) == two_cpus
+    assert not records_parallel.worth_workers("records/a.jsonl.gz", least // 6, least)
+
+
+def _read_in_a_daemon(data: bytes, answers: multiprocessing.queues.Queue[object]) -> None:
+    try:
+        answers.put(_workers("records/t.jsonl", data))
+    except BaseException as exc:  # reported to the test, which fails with it
+        answers.put(repr(exc))
+
+
+def test_workers_start_from_a_forked_daemonic_process() -> None:
+    """As in a Celery pool process or an Airflow task process forked from an executor's worker: a daemonic
+    ``multiprocessing`` process may not start ``multiprocessing`` children, but may start these."""
+    context = multiprocessing.get_context("fork")
+    answers: multiprocessing.queues.Queue[object] = context.Queue()
+    data = _batch()
+    process = context.Process(target=_read_in_a_daemon, args=(data, answers), daemon=True)
+    process.start()
+    answer = answers.get(timeout=120)
+    process.join(timeout=30)
+    assert answer == _one_process("records/t.jsonl", data)
