@@ -23,7 +23,7 @@ from sohoa.db.connection import Connection
 from sohoa.intake import landing
 from sohoa.intake.inbox import link_waiting_inbox
 from sohoa.intake.record_rows import COLUMNS, copy_bytes, issues_of
-from sohoa.intake.records_parallel import Job, read_in_workers, worth_workers
+from sohoa.intake.records_parallel import WORKERS, Job, read_in_workers, worth_workers
 from sohoa.quality.issues import Issue, record_issues
 from sohoa.records.catalogue import AgencyInfo, Catalogue, ProcedureInfo
 from sohoa.records.datetimes import today_in_vietnam
@@ -108,6 +108,7 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
 
     def copy_chunks() -> Generator[bytes, None, None]:  # the same bytes, findings and counts, read by worker processes
         job = Job(batch_id, key, obj.key, sha, Checks(catalogue, today_in_vietnam()))
+        log.info("batch %s: %d bytes, read by %d worker processes", batch_id, len(data), WORKERS)
         for chunk in read_in_workers(jsonl_raw_lines(obj.key, data), job):
             counts["lines"] += chunk.lines
             counts["usable"] += chunk.usable
