@@ -216,9 +216,9 @@ def worker_main() -> None:
         job = _receive(source)
         while (chunk := _receive(source)) is not None:
             _send(answers, read_chunk(job, chunk))
+        answers.close()
     except BrokenPipeError:
         sys.exit(1)  # the loader stopped (it failed or was cancelled): nothing is waiting for the answers
     except Exception as exc:  # the type only: a message could quote a line
         print(f"records worker failed: {type(exc).__name__}", file=sys.stderr)
         sys.exit(1)
-    answers.close()
