@@ -16,10 +16,10 @@ process the COPY waits for Python. For a large batch the lines are read by :data
 Workers are plain ``python -m sohoa.intake.records_worker`` child processes talking over their standard
 input and output (length-prefixed pickles), not ``multiprocessing`` ones: nothing of the parent (its
 ``__main__``, threads, connections) is re-imported or inherited, and a daemonic parent (a Celery pool process)
-may start them. Starting them costs about a second, so small batches (the usual case) stay in one process,
-see :func:`worth_workers`. A worker that dies or fails makes :func:`read_in_workers` raise
-:class:`WorkerFailed`; the COPY then fails, so the caller's transaction rolls back and the landing object is
-not marked done.
+may start them. Starting them costs about a second, so small batches stay in one process (see
+:func:`worth_workers`); by default every batch does: the workers pay off only where the loader has free cores.
+A worker that dies or fails makes :func:`read_in_workers` raise :class:`WorkerFailed`; the COPY then fails, so
+the caller's transaction rolls back and the landing object is not marked done.
 """
 
 from __future__ import annotations
@@ -73,11 +73,12 @@ class Job:
     checks: Checks
 
 
-def worth_workers(object_key: str, size: int, min_bytes: int) -> bool:
+def worth_workers(object_key: str, size: int, min_bytes: int | None) -> bool:
     """Whether a batch is read by worker processes: a JSON Lines batch of ``min_bytes`` or more (gzip: a
-    fifth of it, about the same number of lines), on a machine with 2 CPUs or more."""
+    fifth of it, about the same number of lines), on a machine with 2 CPUs or more; never when ``min_bytes``
+    is None (the setting's default, see ``Settings.records_workers_min_bytes``)."""
     fmt = batch_format(object_key)
-    if fmt not in GZIP_RATIO:
+    if min_bytes is None or fmt not in GZIP_RATIO:
         return False
     return size * GZIP_RATIO[fmt] >= min_bytes and len(os.sched_getaffinity(0)) >= 2
 

@@ -106,9 +106,10 @@ def test_a_worker_that_dies_fails_the_read(monkeypatch: pytest.MonkeyPatch, code
     assert all(proc.poll() is not None for proc in started)  # no worker is left running
 
 
-def test_only_large_json_lines_batches_go_to_workers() -> None:
-    least = Settings().records_workers_min_bytes
+def test_only_large_json_lines_batches_go_to_workers_when_asked() -> None:
+    least = 16 << 20
     two_cpus = len(os.sched_getaffinity(0)) >= 2
+    assert not records_parallel.worth_workers("records/a.jsonl", 1 << 30, Settings().records_workers_min_bytes)
     assert not records_parallel.worth_workers("records/a.jsonl", 300_000, least)  # a few hundred lines
     assert not records_parallel.worth_workers("records/a.csv", 1 << 30, least)
     assert records_parallel.worth_workers("records/a.jsonl", least, least) == two_cpus
