@@ -32,7 +32,7 @@ from pydantic import SecretStr
 
 from sohoa.config import Settings
 from sohoa.db.migrate import migrate
-from sohoa.intake import records_loader
+from sohoa.intake import record_rows, records_loader
 from sohoa.records.parse import read_batch
 from sohoa.sample.records import generate_records
 from sohoa.storage.s3 import LandingObject
@@ -115,7 +115,7 @@ def main() -> None:
         lines = list(read_batch("records/bench.jsonl", data, catalogue=None))
         csv = io.StringIO()
         for line in lines:
-            csv.write(records_loader._copy_line(records_loader._copy_row(1, line, b"bench-key")))
+            csv.write(record_rows.copy_line(record_rows.copy_row(1, line, b"bench-key")))
         rows = len(lines)
         del lines
         gc.collect()
@@ -125,7 +125,7 @@ def main() -> None:
         started = time.perf_counter()
         with conn, conn.cursor() as cur:
             cur.copy_expert(
-                f"COPY public.bench_copy ({', '.join(records_loader.COLUMNS)}) FROM STDIN WITH (FORMAT text)", csv
+                f"COPY public.bench_copy ({', '.join(record_rows.COLUMNS)}) FROM STDIN WITH (FORMAT text)", csv
             )
         limit_s = time.perf_counter() - started
         del csv

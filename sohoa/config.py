@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     airflow_database: str = "airflow"
     dags_folder: Path | None = None
 
+    # A JSON Lines record batch of this many bytes or more (gzip: a fifth of it) is parsed and validated by two
+    # worker processes beside the loader (docs/intake.md, "Records at volume"): worth it where the loader has
+    # free cores. Unset (the default): one process always; on a 2-CPU machine already busy, workers measured
+    # no faster. 16777216 (16 MB, ~10,000 lines) is a sensible value where cores are free; 0: always workers.
+    records_workers_min_bytes: int | None = Field(default=None, ge=0)
+
     # Scale-out (docs/scale-out.md). "local": LocalExecutor, tasks run inside the scheduler's machine.
     # "celery": CeleryExecutor; `sohoa services up` also starts two Celery workers, one on the OCR queue
     # and one on Airflow's default queue, fed by the broker below; task results go to PostgreSQL.

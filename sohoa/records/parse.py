@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from datetime import date
 from json.encoder import encode_basestring
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import orjson
 
@@ -111,10 +111,7 @@ def read_batch(
     checks = Checks(catalogue, today if today is not None else today_in_vietnam())
     if fmt == "csv":
         return _read_csv(data, checks)
-    lines: Iterable[bytes] = io.BytesIO(data)
-    if fmt == "jsonl.gz":
-        lines = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")  # decompressed as it is read
-    return _read_jsonl(lines, checks)
+    return _read_jsonl(jsonl_raw_lines(name, data), checks)
 
 
 class _Duplicates:
@@ -123,12 +120,20 @@ class _Duplicates:
     def __init__(self) -> None:
         self._first: dict[bytes, int] = {}
 
-    def finding(self, content: bytes, line_no: int) -> tuple[Finding, ...]:
+    def first(self, content: bytes, line_no: int) -> int | None:
+        """The earlier line with the same bytes, or None when ``content`` is seen for the first time."""
         digest = hashlib.blake2b(content, digest_size=16).digest()
         first = self._first.setdefault(digest, line_no)
-        if first == line_no:
-            return ()
-        return (Finding("record.duplicate_line", "info", f"same text as line {first}"),)
+        return None if first == line_no else first
+
+    def finding(self, content: bytes, line_no: int) -> tuple[Finding, ...]:
+        return _repeat_finding(self.first(content, line_no))
+
+
+def _repeat_finding(first: int | None) -> tuple[Finding, ...]:
+    if first is None:
+        return ()
+    return (Finding("record.duplicate_line", "info", f"same text as line {first}"),)
 
 
 def _decode(text: str) -> tuple[Any, str | None]:
@@ -170,7 +175,35 @@ def _kind(value: Any) -> str:
     return {list: "a list", str: "a text", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
 
 
-def _read_jsonl(source: Iterable[bytes], checks: Checks) -> Iterator[RecordLine]:
+class RawLine(NamedTuple):
+    """One non-blank line of a JSON Lines batch as cut out of the batch, before any decoding.
+
+    What needs the batch in order (the line number, the earlier line with the same bytes, where a gzip stream
+    breaks) is settled here, so that :func:`read_raw_line` depends on nothing but the line: lines can then be
+    read in any order or process and come out the same.
+
+    Attributes:
+        line_no: the 1-based physical line.
+        raw: the bytes without line end and byte-order mark (empty for a break).
+        repeat_of: the first earlier line with exactly these bytes, if any.
+        broken: set on the last item when the gzip stream is corrupt or truncated: the finding's detail.
+    """
+
+    line_no: int
+    raw: bytes
+    repeat_of: int | None = None
+    broken: str | None = None
+
+
+def jsonl_raw_lines(name: str, data: bytes) -> Iterator[RawLine]:
+    """The non-blank lines of a JSON Lines batch (plain or gzip, by ``name``), in order, lazily."""
+    lines: Iterable[bytes] = io.BytesIO(data)
+    if batch_format(name) == "jsonl.gz":
+        lines = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")  # decompressed as it is read
+    return _raw_lines(lines)
+
+
+def _raw_lines(source: Iterable[bytes]) -> Iterator[RawLine]:
     duplicates = _Duplicates()
     line_no = 0
     lines = iter(source)
@@ -180,11 +213,11 @@ def _read_jsonl(source: Iterable[bytes], checks: Checks) -> Iterator[RecordLine]
         except StopIteration:
             return
         except (OSError, EOFError, zlib.error):
-            yield unreadable_line(
+            yield RawLine(
                 line_no + 1,
-                "",
-                f"the gzip stream is corrupt or truncated after line {line_no}; the rest of the batch cannot be read",
-                rule="record.batch_unreadable",
+                b"",
+                broken=f"the gzip stream is corrupt or truncated after line {line_no}; "
+                "the rest of the batch cannot be read",
             )
             return
         line_no += 1
@@ -196,18 +229,31 @@ def _read_jsonl(source: Iterable[bytes], checks: Checks) -> Iterator[RecordLine]
             raw = raw[len(_BOM) :]
         if not raw.strip():
             continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            yield unreadable_line(line_no, raw.decode("utf-8", errors="replace"), "the line is not valid UTF-8")
-            continue
-        value, problem = _decode_line(raw, text)
-        if problem is not None:
-            yield unreadable_line(line_no, text, f"the line is {problem}")
-        elif not isinstance(value, dict):
-            yield unreadable_line(line_no, text, f"the line is valid JSON but {_kind(value)}, not an object")
-        else:
-            yield validate_record(line_no, text, value, checks, duplicates.finding(raw, line_no))
+        # Every line's digest is remembered, readable or not: identical bytes read identically, so the first
+        # of two identical JSON objects is always a JSON object too.
+        yield RawLine(line_no, raw, duplicates.first(raw, line_no))
+
+
+def read_raw_line(line: RawLine, checks: Checks) -> RecordLine:
+    """One line of a JSON Lines batch, decoded and validated (depends on nothing else of the batch)."""
+    if line.broken is not None:
+        return unreadable_line(line.line_no, "", line.broken, rule="record.batch_unreadable")
+    raw, line_no = line.raw, line.line_no
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return unreadable_line(line_no, raw.decode("utf-8", errors="replace"), "the line is not valid UTF-8")
+    value, problem = _decode_line(raw, text)
+    if problem is not None:
+        return unreadable_line(line_no, text, f"the line is {problem}")
+    if not isinstance(value, dict):
+        return unreadable_line(line_no, text, f"the line is valid JSON but {_kind(value)}, not an object")
+    return validate_record(line_no, text, value, checks, _repeat_finding(line.repeat_of))
+
+
+def _read_jsonl(lines: Iterable[RawLine], checks: Checks) -> Iterator[RecordLine]:
+    for line in lines:
+        yield read_raw_line(line, checks)
 
 
 def _read_csv(data: bytes, checks: Checks) -> Iterator[RecordLine]:

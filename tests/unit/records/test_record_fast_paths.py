@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import pytest
 
-from sohoa.intake.records_loader import _copy_line, _copy_row, copy_bytes
+from sohoa.intake.record_rows import copy_bytes, copy_line, copy_row
 from sohoa.records.datetimes import VIETNAM, parse_datetime
 from sohoa.records.parse import _decode, read_batch
 
@@ -69,7 +69,7 @@ TRICKY = [
 def test_copy_line_is_the_general_paths(index: int) -> None:
     batch = TRICKY[index] + b"\n"
     for read in read_batch("records/t.jsonl", batch, today=date(2026, 1, 10)):
-        assert copy_bytes(7, read, b"key") == _copy_line(_copy_row(7, read, b"key")).encode()
+        assert copy_bytes(7, read, b"key") == copy_line(copy_row(7, read, b"key")).encode()
 
 
 def _utf8(raw: bytes) -> bool:
