@@ -260,11 +260,19 @@ def timed_build(url: str, label: str, target: float, **kwargs: object) -> None:
     with PeakMemory(conn) as memory:
         started = time.monotonic()
 
+        steps: list[tuple[str, float]] = []
+
         def stage(message: str) -> None:
-            print(f"    {time.monotonic() - started:6.1f} s  {message}", flush=True)
+            """Print the step that ended (with its duration) as the next one starts: the build reports starts."""
+            now = time.monotonic() - started
+            if steps:
+                print(f"    {steps[-1][0]}: {now - steps[-1][1]:.1f} s", flush=True)
+            steps.append((message, now))
 
         summary = build_on(conn, report=stage, **kwargs)  # type: ignore[arg-type]
         seconds = time.monotonic() - started
+        if steps:
+            print(f"    {steps[-1][0]}: {seconds - steps[-1][1]:.1f} s", flush=True)
     time.sleep(0.6)  # pg_stat is updated at the end of the transaction, with a short delay
     with conn.cursor() as cur:
         cur.execute("SELECT pg_stat_clear_snapshot()")

@@ -61,7 +61,8 @@ _TABLES: dict[str, list[str]] = {
         "ALTER TABLE {t} ADD CONSTRAINT {n}_pkey PRIMARY KEY (ma_ho_so)",
         "CREATE INDEX {n}_d_het ON {t} (d_het)",
         "CREATE INDEX {n}_d_nhan ON {t} (d_nhan)",
-        "CREATE INDEX {n}_ma_tthc ON {t} (ma_tthc)",
+        # no index on ma_tthc: only a catalogue change reads the facts by procedure (a sequential scan of
+        # seconds, on the rare nights it happens), while the index cost 11 s of every 10M full build
         "CREATE INDEX {n}_chuoi ON {t} (ma_co_quan, ma_tthc, d_het)",
     ],
     "ngay_chi_tiet": [
@@ -80,7 +81,7 @@ _TABLES: dict[str, list[str]] = {
 }
 _CREATED_AS = ("ho_so", "ngay_chi_tiet")  # full builds create these with CREATE TABLE AS
 _INDEX_SUFFIXES = {
-    "ho_so": ["pkey", "d_het", "d_nhan", "ma_tthc", "chuoi"],
+    "ho_so": ["pkey", "d_het", "d_nhan", "chuoi"],
     "ngay_chi_tiet": ["pkey", "ngay", "co_quan"],
     "co_quan_ngay": ["pkey", "ngay"],
     "indicator": ["pkey", "co_quan"],
@@ -363,8 +364,13 @@ def _full(cur: Cursor, build_date: date, say: Callable[[str], None]) -> _Counts:
         (build_date, build_date),
     )
     cur.execute("ANALYZE kpi.doan")
+    # The planner reads the segment conditions (d_nhan < den AND d_het > tu) as selective and joins the facts
+    # series by series through an index: millions of random heap reads. A full build's segments cover every
+    # dossier, so one hash join over a (parallel) sequential scan is right (10M dossiers: 121 s -> 96 s).
+    cur.execute("SET LOCAL enable_nestloop = off")
     cur.execute(f"CREATE TABLE {new['ngay_chi_tiet']} AS " + render("ngay_chi_tiet", ho_so=new["ho_so"]))
     counts.daily = cur.rowcount
+    cur.execute("SET LOCAL enable_nestloop = on")
     _index(cur, "ngay_chi_tiet", new["ngay_chi_tiet"])
 
     say("agency days and periods")
@@ -482,9 +488,14 @@ def _incremental(
     cur.execute("CREATE TEMP TABLE doi (ma_ho_so text PRIMARY KEY) ON COMMIT DROP")
     cur.execute("INSERT INTO doi SELECT DISTINCT ma_ho_so FROM da_doc")
     # A procedure whose deadline, paper-result or fully-online attribute changed touches all its dossiers.
-    cur.execute(
-        f"INSERT INTO doi SELECT ma_ho_so FROM kpi.ho_so WHERE ma_tthc IN ({_PROCEDURE_CHANGES}) ON CONFLICT DO NOTHING"
-    )
+    # (Asked first: the facts have no index on ma_tthc, and most nights no procedure changed.)
+    cur.execute(_PROCEDURE_CHANGES)
+    changed_procedures = [row[0] for row in cur.fetchall()]
+    if changed_procedures:
+        cur.execute(
+            "INSERT INTO doi SELECT ma_ho_so FROM kpi.ho_so WHERE ma_tthc = ANY(%s) ON CONFLICT DO NOTHING",
+            (changed_procedures,),
+        )
     # A holiday added or removed moves the counted deadline of the dossiers whose count crosses that day.
     cur.execute(f"""INSERT INTO doi SELECT h.ma_ho_so FROM kpi.ho_so h JOIN ({_HOLIDAY_CHANGES}) n
                     ON h.han_tu_lich AND h.d_nhan < n.ngay AND n.ngay <= h.d_han ON CONFLICT DO NOTHING""")

@@ -222,6 +222,27 @@ def test_incremental_build_equals_a_full_build_after_changes(april: Settings) ->
     assert stock[0][0] == 2
 
 
+def test_a_changed_procedure_deadline_refreshes_its_dossiers(april: Settings) -> None:
+    # An operator corrects a procedure's ThoiHanGiaiQuyet in the catalogue: the next nightly build must
+    # re-count the deadlines of that procedure's dossiers (and only those), as a full build would.
+    (ma_tthc, dossiers), *_ = _query(
+        april,
+        "SELECT ma_tthc, count(*) FROM kpi.ho_so GROUP BY ma_tthc "
+        "ORDER BY count(*) FILTER (WHERE han_tu_lich) DESC, ma_tthc LIMIT 1",
+    )
+    before = _snapshot(april)
+    _query(
+        april, "UPDATE sohoa.procedure SET thoi_han_giai_quyet = thoi_han_giai_quyet + 3 WHERE ma_tthc = %s", ma_tthc
+    )
+    summary = kpi_build.build(april, build_date=fx.BUILD_DATE, reports=False)
+    assert summary.kind == "incremental"
+    assert summary.dossiers_refreshed == dossiers
+    incremental = _snapshot(april)
+    assert incremental != before  # a longer counted deadline changes some stock or on-time figure
+    kpi_build.build(april, build_date=fx.BUILD_DATE, full=True, reports=False)
+    assert _snapshot(april) == incremental
+
+
 def test_sample_batches_incremental_equals_full(settings: Settings) -> None:
     first = generate_records(150, seed=11, start=dt.date(2026, 1, 5), end=dt.date(2026, 3, 20))
     _put(settings, "catalogue/agencies.csv", agencies_csv())
