@@ -160,12 +160,21 @@ class AirflowClient:
                 consumers += [d["dag_id"] for d in asset.get("scheduled_dags", []) if d["dag_id"] not in consumers]
         return consumers
 
+    def asset_events(self, source_dag_id: str, source_run_id: str | None = None) -> list[dict[str, Any]]:
+        """The asset events a DAG's runs (or one run) emitted, as Airflow's JSON (``extra``,
+        ``created_dagruns``...); [] when there are none."""
+        params: dict[str, Any] = {"source_dag_id": source_dag_id, "limit": 1000}
+        if source_run_id is not None:
+            params["source_run_id"] = source_run_id
+        body = self._get("/assets/events", **params) or {}
+        events: list[dict[str, Any]] = body.get("asset_events", [])
+        return events
+
     def runs_started_by(self, dag_id: str, run_id: str) -> list[tuple[str, str]]:
         """The (dag_id, run_id) of the runs that the asset events of one run created."""
-        body = self._get("/assets/events", source_dag_id=dag_id, source_run_id=run_id, limit=1000) or {}
         return [
             (r["dag_id"], r["run_id"])
-            for event in body.get("asset_events", [])
+            for event in self.asset_events(dag_id, run_id)
             for r in event.get("created_dagruns", [])
         ]
 

@@ -49,8 +49,7 @@ def test_publish_dag_writes_a_snapshot_and_emits_the_published_asset(airflow_set
     deadline = time.monotonic() + 60
     extras: list[dict[str, object]] = []
     while time.monotonic() < deadline:
-        body = api._get("/assets/events", source_dag_id="sohoa_publish") or {}
-        extras = [e.get("extra") or {} for e in body.get("asset_events", [])]
+        extras = [e.get("extra") or {} for e in api.asset_events("sohoa_publish")]
         if any(x.get("snapshot") == latest for x in extras):
             break
         time.sleep(2)
