@@ -27,7 +27,7 @@ S3_SECRET_KEY = "bench-secret-key-123"
 PSEUDONYM_KEY = "bench"
 NO_AIRFLOW = "http://127.0.0.1:9"
 
-__all__ = ["bench_services", "free_port", "service_env"]
+__all__ = ["bench_database", "bench_services", "free_port", "service_env"]
 
 
 def _admin(url: str, statement: str) -> None:
@@ -41,35 +41,46 @@ def _admin(url: str, statement: str) -> None:
 
 
 @contextlib.contextmanager
-def bench_services() -> Iterator[Settings]:
+def bench_database(admin_url: str, prefix: str = "sohoa_bench", *, keep: bool = False) -> Iterator[str]:
+    """A new database on ``admin_url``'s server, migrated, as a URL; dropped on leaving unless ``keep``."""
     from sohoa.db.migrate import migrate
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    _admin(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        url = admin_url.rsplit("/", 1)[0] + "/" + name
+        migrate(url)
+        yield url
+    finally:
+        if not keep:
+            _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def bench_services() -> Iterator[Settings]:
     from sohoa.services import processes
     from sohoa.services.s3 import spawn_nanio
     from sohoa.storage import s3
 
     admin_url = os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"sohoa_bench_{uuid.uuid4().hex[:8]}"
-    _admin(admin_url, f'CREATE DATABASE "{name}"')
     home = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
     s3_port = free_port()
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, home, ignore_errors=True)
+        database_url = stack.enter_context(bench_database(admin_url))
+        stack.callback(processes.stop, home, "s3", grace_s=5)
         spawn_nanio(home, port=s3_port, data_dir=home / "s3", access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY)
         settings = Settings(
             home=home,
-            database_url=SecretStr(admin_url.rsplit("/", 1)[0] + "/" + name),
+            database_url=SecretStr(database_url),
             s3_endpoint=f"http://127.0.0.1:{s3_port}",
             s3_access_key=S3_ACCESS_KEY,
             s3_secret_key=SecretStr(S3_SECRET_KEY),
             pseudonym_key=SecretStr(PSEUDONYM_KEY),
             airflow_url=NO_AIRFLOW,
         )
-        migrate(settings.dsn())
         s3.ensure_buckets(s3.make_client(settings), settings)
         yield settings
-    finally:
-        processes.stop(home, "s3", grace_s=5)
-        _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def service_env(settings: Settings, **extra: str) -> dict[str, str]:

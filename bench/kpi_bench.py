@@ -27,13 +27,12 @@ import argparse
 import os
 import threading
 import time
-import uuid
 from datetime import date
 
 import psutil
 import psycopg2
+from bench_services import bench_database
 
-from sohoa.db.migrate import migrate
 from sohoa.kpi.build import build_on
 
 START = date(2021, 1, 1)
@@ -300,14 +299,8 @@ def main() -> None:
     args = parser.parse_args()
     dossiers = 10_000_000 if args.ten_million else args.dossiers
 
-    name = f"sohoa_kpi_bench_{uuid.uuid4().hex[:8]}"
-    admin = _connect(args.admin_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    url = args.admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
-        migrate(url)
+    with bench_database(args.admin_url, "sohoa_kpi_bench", keep=args.keep) as url:
+        name = url.rsplit("/", 1)[1]
         print(f"KPI benchmark: {dossiers:,} dossiers, {AGENCIES} agencies, {DAYS} days, database {name}", flush=True)
         t = time.monotonic()
         generate(url, dossiers)
@@ -316,11 +309,6 @@ def main() -> None:
         changed = nightly_change(url, dossiers)
         print(f"  nightly change: {changed:,} dossier(s) changed", flush=True)
         timed_build(url, "nightly incremental build", NIGHTLY_TARGET_S, build_date=date(2026, 1, 2))
-    finally:
-        if not args.keep:
-            with admin.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 if __name__ == "__main__":

@@ -28,10 +28,10 @@ import uuid
 from pathlib import Path
 
 import psycopg2
+from bench_services import bench_database
 from pydantic import SecretStr
 
 from sohoa.config import Settings
-from sohoa.db.migrate import migrate
 from sohoa.intake import record_rows, records_loader
 from sohoa.records.parse import read_batch
 from sohoa.sample.records import generate_records
@@ -101,14 +101,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data = _batch(args.records)
-    name = f"sohoa_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(args.database_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    url = args.database_url.rsplit("/", 1)[0] + "/" + name
-    try:
-        migrate(url)
+    with bench_database(args.database_url) as url:
         conn = psycopg2.connect(url)
 
         # The rows sohoa would COPY, prepared outside the timing: the limit is the COPY alone.
@@ -140,10 +133,6 @@ def main() -> None:
         with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
             reload_s, reload_peak = pool.apply(_sohoa_load, (url, "records/bench-later.jsonl", str(later)))
         conn.close()
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
     print(f"rows                      {rows:>10}")
     print(f"plain COPY (the limit)    {rows / limit_s:>10.0f} records/s  ({limit_s:.2f} s)")

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
+from bench_services import bench_database
 from pydantic import SecretStr
 
 from sohoa.config import Settings
-from sohoa.db.migrate import migrate
 from sohoa.intake import records_loader
 from sohoa.storage.s3 import LandingObject
 
@@ -37,19 +37,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     data = b"".join(Path(args.batch).read_bytes().splitlines(keepends=True)[: args.lines])
-    name = f"sohoa_phases_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(args.database_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    url = args.database_url.rsplit("/", 1)[0] + "/" + name
-    try:
-        migrate(url)
+    with bench_database(args.database_url, "sohoa_phases") as url:
         _measure(url, data)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def _measure(url: str, data: bytes) -> None:
