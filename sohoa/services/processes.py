@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -145,12 +146,42 @@ def _alive(proc: psutil.Process) -> bool:
         return False
 
 
+# Ports handed out for throwaway services: below the kernel's ephemeral range (32768-60999 on Linux), from
+# which the kernel takes client sockets' local ports (a server restarted on such a port, as the chaos suite
+# restarts PostgreSQL, can find it held by a client connection made in between on a busy machine), and clear
+# of the fixed ports of the embedded default (15432, 18080, 18090, 18091, 19000) and of the CI smoke test
+# (25432, 28180, 29100).
+_SCRATCH_PORTS = range(20000, 25000)
+
+
+def _ephemeral_range() -> range:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now (the OS picks it; a service started next binds it)."""
-    with socket.socket() as sock:
+    """A TCP port on 127.0.0.1 that is free now and outside the kernel's ephemeral range, so that no client
+    socket takes it between a service's stop and its restart. Ports are tried from a random start, so that
+    concurrent test runs rarely race for the same one."""
+    ephemeral = _ephemeral_range()
+    start = random.randrange(len(_SCRATCH_PORTS))
+    for i in range(len(_SCRATCH_PORTS)):
+        port = _SCRATCH_PORTS[(start + i) % len(_SCRATCH_PORTS)]
+        if port in ephemeral:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # every scratch port taken: let the kernel pick one
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        fallback: int = sock.getsockname()[1]
+        return fallback
 
 
 def port_open(host: str, port: int) -> bool:
