@@ -27,7 +27,7 @@ import argparse
 import os
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import psutil
 import psycopg2
@@ -98,8 +98,11 @@ FROM (
 """
 
 
+APPLICATION = "sohoa-kpi-bench"  # the application name of the build's connections
+
+
 def _connect(url: str) -> psycopg2.extensions.connection:
-    return psycopg2.connect(url, application_name="sohoa-kpi-bench")
+    return psycopg2.connect(url, application_name=APPLICATION)
 
 
 def generate(url: str, dossiers: int) -> None:
@@ -217,29 +220,42 @@ def nightly_change(url: str, dossiers: int, day: date = BUILD_DATE) -> int:
 
 
 class PeakMemory:
-    """Samples the resident memory of one PostgreSQL backend (and its parallel workers, by application
-    name) while a build runs."""
+    """Samples the memory of the PostgreSQL processes that run a build: the build's backend, the backends of its
+    lanes (its other connections, same application name) and their parallel workers. The figure is the peak of
+    their summed private memory (resident, not shared: shared buffers are counted once, not per process)."""
 
-    def __init__(self, conn: psycopg2.extensions.connection) -> None:
-        self.pid = conn.get_backend_pid()
+    def __init__(self, url: str) -> None:
+        self.url = url
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def _pids(self, cur: psycopg2.extensions.cursor) -> list[int]:
+        cur.execute(
+            """SELECT pid FROM pg_stat_activity a
+               WHERE application_name = %s
+                  OR leader_pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = %s)""",
+            (APPLICATION, APPLICATION),
+        )
+        return [int(r[0]) for r in cur.fetchall()]
+
     def _run(self) -> None:
-        backend = psutil.Process(self.pid)
-        while not self._stop.is_set():
-            try:
-                rss = backend.memory_info().rss
-                for proc in psutil.process_iter(["cmdline"]):
-                    if "parallel worker for PID" in " ".join(
-                        proc.info["cmdline"] or []
-                    ) and f"PID {self.pid}" in " ".join(proc.info["cmdline"] or []):
-                        rss += proc.memory_info().rss
-                self.peak = max(self.peak, rss)
-            except psutil.Error:
-                pass
-            self._stop.wait(0.2)
+        conn = psycopg2.connect(self.url, application_name="sohoa-kpi-bench-memory")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                while not self._stop.is_set():
+                    total = 0
+                    for pid in self._pids(cur):
+                        try:
+                            info = psutil.Process(pid).memory_info()
+                            total += info.rss - info.shared
+                        except psutil.Error:
+                            pass
+                    self.peak = max(self.peak, total)
+                    self._stop.wait(0.3)
+        finally:
+            conn.close()
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
@@ -256,7 +272,7 @@ def timed_build(url: str, label: str, target: float, **kwargs: object) -> None:
         cur.execute("SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")
         temp_before = int(cur.fetchone()[0])  # type: ignore[index]
     conn.rollback()
-    with PeakMemory(conn) as memory:
+    with PeakMemory(url) as memory:
         started = time.monotonic()
 
         steps: list[tuple[str, float]] = []
@@ -268,7 +284,7 @@ def timed_build(url: str, label: str, target: float, **kwargs: object) -> None:
                 print(f"    {steps[-1][0]}: {now - steps[-1][1]:.1f} s", flush=True)
             steps.append((message, now))
 
-        summary = build_on(conn, report=stage, **kwargs)  # type: ignore[arg-type]
+        summary = build_on(conn, connect=lambda: _connect(url), report=stage, **kwargs)  # type: ignore[arg-type]
         seconds = time.monotonic() - started
         if steps:
             print(f"    {steps[-1][0]}: {seconds - steps[-1][1]:.1f} s", flush=True)
@@ -281,10 +297,29 @@ def timed_build(url: str, label: str, target: float, **kwargs: object) -> None:
     print(
         f"{label}: {seconds:.1f} s (target {target:.0f} s, ratio {seconds / target:.2f}); "
         f"{summary.dossiers_refreshed:,} dossier(s), {summary.daily_rows:,} daily row(s), "
-        f"{summary.indicator_rows:,} indicator row(s); peak backend memory {memory.peak / 2**20:.0f} MiB, "
+        f"{summary.indicator_rows:,} indicator row(s); "
+        f"peak memory of the build's backends {memory.peak / 2**20:.0f} MiB, "
         f"temporary files {(temp_after - temp_before) / 2**20:.0f} MiB",
         flush=True,
     )
+
+
+def rerun(url: str) -> None:
+    """The builds again on a kept database: a full rebuild to its last build date, then the next day's changes
+    and their nightly build (each rerun adds one day of dossiers, as a night of the intake would)."""
+    conn = _connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT ngay_build FROM kpi.build_state")
+        row = cur.fetchone()
+        cur.execute("SELECT count(*) FROM sohoa.dossier")
+        dossiers = int(cur.fetchone()[0])  # type: ignore[index]
+    conn.close()
+    last = row[0] if row else BUILD_DATE
+    print(f"KPI benchmark again on {url.rsplit('/', 1)[1]}: {dossiers:,} dossiers, last build date {last}", flush=True)
+    timed_build(url, "full rebuild", FULL_TARGET_S, build_date=last, full=True)
+    changed = nightly_change(url, dossiers, day=last)
+    print(f"  nightly change: {changed:,} dossier(s) changed", flush=True)
+    timed_build(url, "nightly incremental build", NIGHTLY_TARGET_S, build_date=last + timedelta(days=1))
 
 
 def main() -> None:
@@ -296,9 +331,18 @@ def main() -> None:
         default=os.environ.get("SOHOA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--reuse",
+        metavar="DATABASE",
+        help="time the builds again on a database kept by an earlier --keep run (no generation): a full rebuild "
+        "to the last build date, then one more day of changes and its nightly build",
+    )
     args = parser.parse_args()
     dossiers = 10_000_000 if args.ten_million else args.dossiers
 
+    if args.reuse:
+        rerun(args.admin_url.rsplit("/", 1)[0] + "/" + args.reuse)
+        return
     with bench_database(args.admin_url, "sohoa_kpi_bench", keep=args.keep) as url:
         name = url.rsplit("/", 1)[1]
         print(f"KPI benchmark: {dossiers:,} dossiers, {AGENCIES} agencies, {DAYS} days, database {name}", flush=True)

@@ -1,5 +1,6 @@
--- The daily table (kpi.ngay_chi_tiet, published as the view kpi.dossier_daily) for the segments of the
--- table kpi.doan (ma_co_quan, ma_tthc, tu, den, id): every day tu <= ngay < den of each (agency, procedure)
+-- The daily table (kpi.ngay_chi_tiet, published as the view kpi.dossier_daily) for the segments {doan} (the
+-- table kpi.doan (ma_co_quan, ma_tthc, tu, den, id), or a part of its series when a full build computes the
+-- series in several lanes at once): every day tu <= ngay < den of each (agency, procedure)
 -- series, recomputed from all the dossier facts of that series. A full build passes every series over
 -- [first receipt day, B); an incremental build passes only the series and days the changes touched, so both
 -- run exactly this SQL and give the same rows.
@@ -13,7 +14,7 @@
 -- The stocks (open, within deadline, overdue at the end of the day) are running sums of these deltas per
 -- series, carried over the days up to the next event of the series. No dossier is ever expanded to one row
 -- per day.
--- Run as CREATE TABLE ... AS <this> (full build) or INSERT INTO {target} <this> (incremental).
+-- Run as INSERT INTO {target} <this>.
 WITH f AS (
     SELECT s.id, s.den, h.d_ket_thuc, h.kenh, h.loai_ket_thuc, h.ket_qua_han, h.da_so_hoa, h.can_kq_giay_gq,
            h.co_kq_dien_tu, h.co_phi, h.tt_truc_tuyen, h.tt_khong_tien_mat, h.danh_gia, h.toan_trinh,
@@ -25,7 +26,7 @@ WITH f AS (
            least(coalesce(h.d_ket_thuc, 'infinity'::date), s.den)      AS kt,  -- first day no longer open
            greatest(coalesce(h.d_qua_han, 'infinity'::date), h.d_nhan) AS qh   -- first overdue day
     FROM {ho_so} h
-    JOIN kpi.doan s ON s.ma_co_quan = h.ma_co_quan AND s.ma_tthc = h.ma_tthc
+    JOIN {doan} s ON s.ma_co_quan = h.ma_co_quan AND s.ma_tthc = h.ma_tthc
     WHERE h.d_nhan < s.den AND h.d_het > s.tu
     -- OFFSET 0 keeps f a subquery of its own: bd, kt, qh... are computed once per dossier, not at each of
     -- their many uses in the events below (measured: most of the step's time when inlined)
@@ -107,7 +108,7 @@ ton AS (
            sum(n.d_mo) OVER w AS mo, sum(n.d_th) OVER w AS th, sum(n.d_qh) OVER w AS qh,
            sum(n.d_mo3) OVER w AS mo3, sum(n.d_qh3) OVER w AS qh3
     FROM ngay_su_kien n
-    JOIN kpi.doan s ON s.id = n.id
+    JOIN {doan} s ON s.id = n.id
     WINDOW w AS (PARTITION BY n.id ORDER BY n.ngay)
 )
 -- each event day with its flows and end-of-day stocks (i = 0), then the days up to the next event of the

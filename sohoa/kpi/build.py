@@ -29,6 +29,7 @@ Builds are serialised by a session advisory lock and logged in ``kpi.build_log``
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -43,6 +44,7 @@ import psycopg2.extensions
 
 from sohoa.config import Settings
 from sohoa.db.connection import Connection
+from sohoa.kpi.lanes import Lanes
 from sohoa.kpi.sql import render
 
 log = logging.getLogger(__name__)
@@ -55,37 +57,27 @@ CALENDAR_TO = date(2045, 12, 31)
 WORK_MEM = os.environ.get("SOHOA_KPI_WORK_MEM", "256MB")  # per sort or hash of the build's queries
 MAINTENANCE_WORK_MEM = os.environ.get("SOHOA_KPI_MAINTENANCE_WORK_MEM", "512MB")  # per index build
 
-# The KPI tables a full build builds beside the live ones and swaps in; their indexes, by name.
-_TABLES: dict[str, list[str]] = {
-    "ho_so": [
-        "ALTER TABLE {t} ADD CONSTRAINT {n}_pkey PRIMARY KEY (ma_ho_so)",
-        "CREATE INDEX {n}_d_het ON {t} (d_het)",
-        "CREATE INDEX {n}_d_nhan ON {t} (d_nhan)",
-        # no index on ma_tthc: only a catalogue change reads the facts by procedure (a sequential scan of
-        # seconds, on the rare nights it happens), while the index cost 11 s of every 10M full build
-        "CREATE INDEX {n}_chuoi ON {t} (ma_co_quan, ma_tthc, d_het)",
-    ],
-    "ngay_chi_tiet": [
-        "ALTER TABLE {t} ADD CONSTRAINT {n}_pkey PRIMARY KEY (ma_co_quan, ma_tthc, ngay)",
-        "CREATE INDEX {n}_ngay ON {t} (ngay)",
-        "CREATE INDEX {n}_co_quan ON {t} (ma_co_quan, ngay)",
-    ],
-    "co_quan_ngay": [
-        "ALTER TABLE {t} ADD CONSTRAINT {n}_pkey PRIMARY KEY (ma_co_quan, ngay)",
-        "CREATE INDEX {n}_ngay ON {t} (ngay)",
-    ],
-    "indicator": [
-        "ALTER TABLE {t} ADD CONSTRAINT {n}_pkey PRIMARY KEY (ky, tu_ngay, ma_co_quan, chi_so)",
-        "CREATE INDEX {n}_co_quan ON {t} (ma_co_quan, ky, tu_ngay)",
-    ],
+# The KPI tables a full build builds beside the live ones and swaps in: each one's key (a unique index made
+# first, attached as the primary key at the end, so that building it never locks out the lanes that read the
+# table meanwhile) and its other indexes, by name suffix.
+_KEYS: dict[str, str] = {
+    "ho_so": "ma_ho_so",
+    "ngay_chi_tiet": "ma_co_quan, ma_tthc, ngay",
+    "co_quan_ngay": "ma_co_quan, ngay",
+    "indicator": "ky, tu_ngay, ma_co_quan, chi_so",
 }
-_CREATED_AS = ("ho_so", "ngay_chi_tiet")  # full builds create these with CREATE TABLE AS
-_INDEX_SUFFIXES = {
-    "ho_so": ["pkey", "d_het", "d_nhan", "chuoi"],
-    "ngay_chi_tiet": ["pkey", "ngay", "co_quan"],
-    "co_quan_ngay": ["pkey", "ngay"],
-    "indicator": ["pkey", "co_quan"],
+_INDEXES: dict[str, dict[str, str]] = {
+    # no index on ma_tthc: only a catalogue change reads the facts by procedure (a sequential scan of seconds,
+    # on the rare nights it happens), while the index cost 11 s of every 10M full build
+    "ho_so": {"d_het": "d_het", "d_nhan": "d_nhan", "chuoi": "ma_co_quan, ma_tthc, d_het"},
+    "ngay_chi_tiet": {"ngay": "ngay", "co_quan": "ma_co_quan, ngay"},
+    "co_quan_ngay": {"ngay": "ngay"},
+    "indicator": {"co_quan": "ma_co_quan, ky, tu_ngay"},
 }
+_NEW = {name: f"kpi.{name}_moi" for name in _KEYS}  # the tables a full build builds beside the live ones
+# A full build computes the daily table in this many lanes at once, each over a share of the series (by id):
+# one per core of a 2-core server, with a third lane indexing the facts meanwhile.
+_DAILY_LANES = int(os.environ.get("SOHOA_KPI_DAILY_LANES", "2"))
 
 _DAILY_VIEW = """
 CREATE VIEW kpi.dossier_daily AS
@@ -166,11 +158,20 @@ def build(
         report: called with a line of progress now and then.
     """
     say = report or (lambda _m: None)
+
     # A plain connection, not sohoa.db.connect's `with conn:` block: build_on manages its own transaction.
-    conn = psycopg2.connect(settings.dsn(), application_name="sohoa-kpi")
+    def connect() -> Connection:
+        return psycopg2.connect(settings.dsn(), application_name="sohoa-kpi")
+
+    conn = connect()
     try:
         summary = build_on(
-            conn, build_date=build_date or today_in_vietnam(), from_date=from_date, full=full, report=say
+            conn,
+            connect=connect,
+            build_date=build_date or today_in_vietnam(),
+            from_date=from_date,
+            full=full,
+            report=say,
         )
     finally:
         conn.close()
@@ -186,13 +187,15 @@ def build(
 def build_on(
     conn: Connection,
     *,
+    connect: Callable[[], Connection],
     build_date: date,
     from_date: date | None = None,
     full: bool = False,
     report: Callable[[str], None] | None = None,
 ) -> BuildSummary:
     """Build on an open connection that is not inside a ``with conn:`` block (the build manages its own
-    transaction; the connection is left in autocommit mode); see :func:`build`."""
+    transaction; the connection is left in autocommit mode); see :func:`build`. ``connect`` opens further
+    connections to the same database: a full build runs its steps in several at once (:mod:`sohoa.kpi.lanes`)."""
     say = report or (lambda _m: None)
     if from_date is not None and from_date >= build_date:
         raise KpiBuildError(f"--from {from_date} must be before --to {build_date} (the build date is exclusive)")
@@ -203,6 +206,7 @@ def build_on(
         cur.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
     kind = "full"
     try:
+        _drop_beside(conn)
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, autocommit=False)
         try:
             with conn.cursor() as cur:
@@ -212,11 +216,15 @@ def build_on(
                 previous: date | None = row[0] if row else None
                 first = _first_day(cur, "kpi.ho_so") if previous is not None else None
                 kind = _kind(previous, first, from_date, full)
-                _calendar(cur)
-                _consume_changes(cur)
                 if kind == "full":
-                    counts = _full(cur, build_date, say)
+                    # the lane that computes the facts sees exactly this transaction's snapshot
+                    cur.execute("SELECT pg_export_snapshot()")
+                    snapshot = str(_scalar_text(cur))
+                    _consume_changes(cur)
+                    counts = _full(cur, Lanes(connect, _session_settings), snapshot, build_date, say)
                 else:
+                    _calendar(cur)
+                    _consume_changes(cur)
                     assert previous is not None
                     counts = _incremental(cur, build_date, previous, from_date, say)
                 _remember_inputs(cur, build_date)
@@ -236,6 +244,9 @@ def build_on(
         except BaseException as exc:
             conn.rollback()
             _log_failure(conn, started_at, kind, build_date, time.monotonic() - started, exc)
+            if kind == "full":
+                with contextlib.suppress(psycopg2.Error):
+                    _drop_beside(conn)
             raise
     finally:
         if conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
@@ -335,75 +346,135 @@ def _remember_inputs(cur: Cursor, build_date: date) -> None:
     )
 
 
-def _full(cur: Cursor, build_date: date, say: Callable[[str], None]) -> _Counts:
-    """Build all four tables beside the live ones, then swap them in (same transaction)."""
+def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Callable[[str], None]) -> _Counts:
+    """Build all four tables beside the live ones, in lanes (:mod:`sohoa.kpi.lanes`), then swap them in with
+    the build's transaction ``cur``.
+
+    The facts lane imports ``snapshot``, the build transaction's own, so the facts come from exactly the state
+    whose change captures the build consumes; later lanes read only what earlier ones built. On 2 cores, the
+    daily table is computed in two halves of the series at once while a third lane indexes the facts, then
+    the daily table's keys are built while the agency days and periods are computed from it.
+    """
     counts = _Counts()
-    new = {name: f"kpi.{name}_moi" for name in _TABLES}
-    for name, table in new.items():
-        cur.execute(f"DROP TABLE IF EXISTS {table}")
-        if name not in _CREATED_AS:
-            cur.execute(f"CREATE TABLE {table} (LIKE kpi.{name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    new = _NEW
 
     say("dossier facts")
-    # CREATE TABLE AS, unlike INSERT ... SELECT, may run in parallel workers (PostgreSQL 15). The facts
-    # are the incremental build's cache, rebuilt by every full build: unlogged (see migration 0014).
-    cur.execute(f"CREATE UNLOGGED TABLE {new['ho_so']} AS " + render("ho_so", dossiers="true"))
-    counts.dossiers = cur.rowcount
-    _index(cur, "ho_so", new["ho_so"])
-    first = _first_day(cur, new["ho_so"])
-    if first is not None and first >= build_date:
-        first = None
+
+    def facts(c: Cursor) -> tuple[int, date | None]:
+        # the working-day calendar of this snapshot's holidays, for the facts' counted deadlines
+        _calendar(c)
+        # CREATE TABLE AS, unlike INSERT ... SELECT, may run in parallel workers (PostgreSQL 15). The facts are
+        # the incremental build's cache, rebuilt by every full build: unlogged (see migration 0014).
+        c.execute(f"CREATE UNLOGGED TABLE {new['ho_so']} AS " + render("ho_so", dossiers="true"))
+        rows = c.rowcount
+        c.execute(f"ANALYZE {new['ho_so']}")
+        # the (agency, procedure) series, each over [its first receipt day, B)
+        c.execute("DELETE FROM kpi.doan")
+        c.execute(
+            f"""INSERT INTO kpi.doan
+                SELECT ma_co_quan, ma_tthc, min(d_nhan) AS tu, %s::date AS den
+                FROM {new["ho_so"]} WHERE d_nhan < %s GROUP BY ma_co_quan, ma_tthc""",
+            (build_date, build_date),
+        )
+        c.execute("ANALYZE kpi.doan")
+        c.execute("SELECT min(tu) FROM kpi.doan")
+        first = _scalar_date(c)
+        for name in ("ngay_chi_tiet", "co_quan_ngay", "indicator"):
+            c.execute(f"CREATE TABLE {new[name]} (LIKE kpi.{name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        return rows, first
+
+    [(counts.dossiers, first)] = lanes.run([facts], snapshot=snapshot)
     counts.first_day = first
 
     say("daily table")
-    cur.execute("DELETE FROM kpi.doan")
-    cur.execute(
-        f"""INSERT INTO kpi.doan
-            SELECT ma_co_quan, ma_tthc, min(d_nhan) AS tu, %s::date AS den
-            FROM {new["ho_so"]} WHERE d_nhan < %s GROUP BY ma_co_quan, ma_tthc""",
-        (build_date, build_date),
-    )
-    cur.execute("ANALYZE kpi.doan")
-    # The planner reads the segment conditions (d_nhan < den AND d_het > tu) as selective and joins the facts
-    # series by series through an index: millions of random heap reads. A full build's segments cover every
-    # dossier, so one hash join over a (parallel) sequential scan is right (10M dossiers: 121 s -> 96 s).
-    cur.execute("SET LOCAL enable_nestloop = off")
-    cur.execute(f"CREATE TABLE {new['ngay_chi_tiet']} AS " + render("ngay_chi_tiet", ho_so=new["ho_so"]))
-    counts.daily = cur.rowcount
-    cur.execute("SET LOCAL enable_nestloop = on")
-    _index(cur, "ngay_chi_tiet", new["ngay_chi_tiet"])
+
+    def daily(half: int) -> Callable[[Cursor], int]:
+        def job(c: Cursor) -> int:
+            # The planner reads the segment conditions (d_nhan < den AND d_het > tu) as selective and joins the
+            # facts series by series through an index: millions of random heap reads. A full build's segments
+            # cover every dossier, so one hash join over a sequential scan is right (10M: 121 s -> 96 s).
+            c.execute("SET LOCAL enable_nestloop = off")
+            series = f"(SELECT * FROM kpi.doan WHERE id % {_DAILY_LANES} = {half})"
+            c.execute(f"INSERT INTO {new['ngay_chi_tiet']} " + render("ngay_chi_tiet", ho_so=new["ho_so"], doan=series))
+            return int(c.rowcount)
+
+        return job
+
+    def facts_indexes(c: Cursor) -> int:
+        _key(c, "ho_so")
+        _indexes(c, "ho_so")
+        return 0
+
+    rows = lanes.run([*(daily(h) for h in range(_DAILY_LANES)), facts_indexes])
+    counts.daily = sum(rows)
 
     say("agency days and periods")
-    cur.execute("CREATE TEMP TABLE cq (ma_co_quan text, tu date, den date) ON COMMIT DROP")
-    _period_tables(cur)
-    if first is not None:
-        cur.execute(
-            "INSERT INTO cq SELECT DISTINCT ma_co_quan, %s::date, %s::date FROM kpi.doan UNION ALL SELECT '*', %s, %s",
-            (first, build_date, first, build_date),
-        )
-        _agency_days(cur, new["co_quan_ngay"], new["ngay_chi_tiet"], every_row=True)
-        _index(cur, "co_quan_ngay", new["co_quan_ngay"])
-        cur.execute("INSERT INTO kv VALUES (NULL, %s, %s)", (first, build_date))
-        _periods(cur, build_date)
-        cur.execute(
-            f"INSERT INTO {new['indicator']} "
-            + render("indicator", cqn=new["co_quan_ngay"], agency_match="p.ma_co_quan IS NULL")
-        )
-        counts.indicator = cur.rowcount
-    else:
-        _index(cur, "co_quan_ngay", new["co_quan_ngay"])
-    _index(cur, "indicator", new["indicator"])
-    counts.months = _months(cur)
+
+    def daily_key(c: Cursor) -> None:
+        _key(c, "ngay_chi_tiet")
+
+    def daily_indexes(c: Cursor) -> None:
+        for suffix, columns in _INDEXES["ngay_chi_tiet"].items():
+            c.execute(f"CREATE INDEX ngay_chi_tiet_moi_{suffix} ON {new['ngay_chi_tiet']} ({columns})")
+
+    def periods(c: Cursor) -> tuple[int, list[date]]:
+        c.execute("CREATE TEMP TABLE cq (ma_co_quan text, tu date, den date) ON COMMIT DROP")
+        _period_tables(c)
+        indicator_rows = 0
+        if first is not None:
+            c.execute(
+                "INSERT INTO cq SELECT DISTINCT ma_co_quan, %s::date, %s::date FROM kpi.doan "
+                "UNION ALL SELECT '*', %s, %s",
+                (first, build_date, first, build_date),
+            )
+            _agency_days(c, new["co_quan_ngay"], new["ngay_chi_tiet"], every_row=True)
+            _key(c, "co_quan_ngay")
+            _indexes(c, "co_quan_ngay")
+            c.execute(f"ANALYZE {new['co_quan_ngay']}")
+            c.execute("INSERT INTO kv VALUES (NULL, %s, %s)", (first, build_date))
+            _periods(c, build_date)
+            c.execute(
+                f"INSERT INTO {new['indicator']} "
+                + render("indicator", cqn=new["co_quan_ngay"], agency_match="p.ma_co_quan IS NULL")
+            )
+            indicator_rows = c.rowcount
+        else:
+            _key(c, "co_quan_ngay")
+            _indexes(c, "co_quan_ngay")
+        _key(c, "indicator")
+        _indexes(c, "indicator")
+        return indicator_rows, _months(c)
+
+    _, _, (counts.indicator, counts.months) = lanes.run([daily_key, daily_indexes, periods])
+
+    say("keys")
+
+    def keys(c: Cursor) -> None:
+        for name, table in new.items():
+            c.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name}_moi_pkey PRIMARY KEY USING INDEX {name}_moi_pkey")
+        for name in ("ho_so", "ngay_chi_tiet", "indicator"):
+            c.execute(f"ANALYZE {new[name]}")
+
+    lanes.run([keys])
 
     say("swap")
     cur.execute("DROP VIEW kpi.dossier_daily")
     for name, table in new.items():
         cur.execute(f"DROP TABLE kpi.{name}")
         cur.execute(f"ALTER TABLE {table} RENAME TO {name}")
-        for suffix in _INDEX_SUFFIXES[name]:
+        for suffix in ["pkey", *_INDEXES[name]]:
             cur.execute(f"ALTER INDEX kpi.{name}_moi_{suffix} RENAME TO {name}_{suffix}")
     cur.execute(_DAILY_VIEW)
     return counts
+
+
+def _drop_beside(conn: Connection) -> None:
+    """Drop the tables a full build builds beside the live ones (left by a build that failed or died), in a
+    transaction of their own: lanes commit them, so the build's rollback does not remove them."""
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for table in _NEW.values():
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _agency_days(cur: Cursor, target: str, daily: str, *, every_row: bool = False) -> None:
@@ -421,11 +492,14 @@ def _agency_days(cur: Cursor, target: str, daily: str, *, every_row: bool = Fals
     cur.execute(f"INSERT INTO {target} " + render("tat_ca_ngay", cqn=target))
 
 
-def _index(cur: Cursor, name: str, table: str) -> None:
-    short = table.split(".", 1)[1]
-    for statement in _TABLES[name]:
-        cur.execute(statement.format(t=table, n=short))
-    cur.execute(f"ANALYZE {table}")
+def _key(cur: Cursor, name: str) -> None:
+    """The unique index that becomes the primary key of the table built beside (attached in the last stage)."""
+    cur.execute(f"CREATE UNIQUE INDEX {name}_moi_pkey ON {_NEW[name]} ({_KEYS[name]})")
+
+
+def _indexes(cur: Cursor, name: str) -> None:
+    for suffix, columns in _INDEXES[name].items():
+        cur.execute(f"CREATE INDEX {name}_moi_{suffix} ON {_NEW[name]} ({columns})")
 
 
 def _periods(cur: Cursor, build_date: date) -> None:
@@ -540,7 +614,7 @@ def _incremental(
     cur.execute("""DELETE FROM kpi.ngay_chi_tiet d USING kpi.doan s
                    WHERE d.ma_co_quan = s.ma_co_quan AND d.ma_tthc = s.ma_tthc AND d.ngay >= s.tu AND d.ngay < s.den""")
     say("daily table: recompute")
-    cur.execute("INSERT INTO kpi.ngay_chi_tiet " + render("ngay_chi_tiet", ho_so="kpi.ho_so"))
+    cur.execute("INSERT INTO kpi.ngay_chi_tiet " + render("ngay_chi_tiet", ho_so="kpi.ho_so", doan="kpi.doan"))
     counts.daily = cur.rowcount
 
     say("daily table: first day")
@@ -601,6 +675,11 @@ def _incremental(
 def _scalar(cur: Cursor) -> int:
     row = cur.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def _scalar_text(cur: Cursor) -> str | None:
+    row = cur.fetchone()
+    return str(row[0]) if row and row[0] is not None else None
 
 
 def _scalar_date(cur: Cursor) -> date | None:

@@ -284,6 +284,8 @@ def test_a_failed_build_leaves_the_previous_tables_and_is_logged(
     with pytest.raises(RuntimeError, match="disk full"):
         kpi_build.build(april, build_date=fx.BUILD_DATE, full=True, reports=False)
     assert _snapshot(april) == before
+    # the tables the lanes built beside (and committed) are gone with the failed build
+    assert _query(april, "SELECT relname FROM pg_class WHERE relname LIKE %s", "%\\_moi") == []
     log = _query(
         april,
         "SELECT kind, status, error, den_ngay, phien_ban, daily_rows, indicator_rows, duration_s "
@@ -296,6 +298,39 @@ def test_a_failed_build_leaves_the_previous_tables_and_is_logged(
     assert log[0][5] > 0
     assert log[0][6] > 0
     assert log[0][7] is not None
+
+
+def test_a_record_landed_during_a_full_build_is_left_for_the_next_build(
+    april: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The full build computes its facts on another connection (a lane) than the one that consumes the change
+    # captures; both must see the same state, or a record committed in between would be lost to the KPIs.
+    before = _snapshot(april)
+    real = kpi_build.render
+    landed: list[str] = []
+
+    def land_then_render(name: str, **names: str) -> str:
+        if name == "ho_so" and not landed:  # the facts lane has its snapshot; it has not read anything yet
+            new = fx.record(
+                fx.code(fx.AGENCY_A, "210430", 77), "2021-04-30 10:00", status=2, updated="2021-04-30 10:00"
+            )
+            _put(april, "records/during-the-build.jsonl", fx.jsonl([new]))
+            pipeline.run_all(april)
+            landed.append(name)
+        return real(name, **names)
+
+    monkeypatch.setattr(kpi_build, "render", land_then_render)
+    kpi_build.build(april, build_date=fx.BUILD_DATE, full=True, reports=False)
+    monkeypatch.undo()
+    assert landed
+    assert _snapshot(april) == before  # the build counted the state it started from
+    summary = kpi_build.build(april, build_date=fx.BUILD_DATE, reports=False)
+    assert summary.kind == "incremental"
+    assert summary.dossiers_refreshed == 1  # the record that landed meanwhile
+    after = _snapshot(april)
+    assert after != before
+    kpi_build.build(april, build_date=fx.BUILD_DATE, full=True, reports=False)
+    assert _snapshot(april) == after
 
 
 def test_to_before_from_is_refused(settings: Settings) -> None:

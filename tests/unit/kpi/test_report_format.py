@@ -24,7 +24,7 @@ def test_report_keys_carry_no_personal_data() -> None:
 
 
 def test_every_placeholder_of_the_sql_must_be_given() -> None:
-    sql = render("ngay_chi_tiet", ho_so="kpi.ho_so")
+    sql = render("ngay_chi_tiet", ho_so="kpi.ho_so", doan="kpi.doan")
     assert "{" not in sql
     assert "FROM kpi.ho_so h" in sql
     with pytest.raises(KeyError):
