@@ -102,14 +102,21 @@ ngay_su_kien AS (
     FROM su_kien
     GROUP BY id, ngay
 ),
-ton AS (
-    SELECT n.*, s.ma_co_quan, s.ma_tthc,
-           lead(n.ngay, 1, s.den) OVER w - n.ngay AS buoc,  -- days up to the next event (or the segment's end)
+chay AS (
+    -- running sums per series, straight over the grouped events (already in (id, ngay) order: no sort; a join
+    -- before the window would lose that order and sort 10M rows again)
+    SELECT n.*,
+           lead(n.ngay) OVER w AS ngay_sau,
            sum(n.d_mo) OVER w AS mo, sum(n.d_th) OVER w AS th, sum(n.d_qh) OVER w AS qh,
            sum(n.d_mo3) OVER w AS mo3, sum(n.d_qh3) OVER w AS qh3
     FROM ngay_su_kien n
-    JOIN {doan} s ON s.id = n.id
     WINDOW w AS (PARTITION BY n.id ORDER BY n.ngay)
+),
+ton AS (
+    SELECT c.*, s.ma_co_quan, s.ma_tthc,
+           coalesce(c.ngay_sau, s.den) - c.ngay AS buoc  -- days up to the next event (or the segment's end)
+    FROM chay c
+    JOIN {doan} s ON s.id = c.id
 )
 -- each event day with its flows and end-of-day stocks (i = 0), then the days up to the next event of the
 -- series with the stocks carried over (i > 0, only while some dossier is open)
