@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import logging
 import os
 import threading
 import time
@@ -326,6 +327,9 @@ def rerun(url: str) -> None:
 
 
 def main() -> None:
+    # the time of each lane of a full build (sohoa.kpi.lanes logs it)
+    logging.basicConfig(format="      %(message)s")
+    logging.getLogger("sohoa.kpi.lanes").setLevel(logging.INFO)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dossiers", type=int, default=1_000_000)
     parser.add_argument("--ten-million", action="store_true", help="10,000,000 dossiers")

@@ -398,6 +398,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
             c.execute(f"INSERT INTO {new['ngay_chi_tiet']} " + render("ngay_chi_tiet", ho_so=new["ho_so"], doan=series))
             return int(c.rowcount)
 
+        job.__name__ = f"daily_{half}"
         return job
 
     def facts_indexes(c: Cursor) -> int:

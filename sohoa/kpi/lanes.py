@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
@@ -45,9 +47,12 @@ class Lanes:
         prepare: run on each lane's cursor first (the build's session settings).
     """
 
-    def __init__(self, connect: Connect, prepare: Callable[[Cursor], None]) -> None:
+    def __init__(self, connect: Connect, prepare: Callable[[Cursor], None], *, at_once: int | None = None) -> None:
         self._connect = connect
         self._prepare = prepare
+        # at most this many lanes at once (SOHOA_KPI_LANES; 1 runs a stage's jobs one after the other, each on
+        # its own connection as before: the time each job takes alone)
+        self._at_once = at_once or int(os.environ.get("SOHOA_KPI_LANES", "0")) or None
 
     def run(self, jobs: Sequence[Callable[[Cursor], Any]], *, snapshot: str | None = None) -> list[Any]:
         """Run each job on a connection of its own, all at once; return their results in order.
@@ -64,6 +69,7 @@ class Lanes:
         failed = threading.Event()
 
         def lane(job: Callable[[Cursor], Any]) -> Any:
+            started = time.monotonic()
             conn = self._connect()
             with lock:
                 conns.append(conn)
@@ -78,6 +84,7 @@ class Lanes:
                         raise _Cancelled
                     result = job(cur)
                 conn.commit()
+                log.info("KPI lane %s done in %.1f s", getattr(job, "__name__", "job"), time.monotonic() - started)
                 return result
             except BaseException:
                 failed.set()
@@ -86,7 +93,8 @@ class Lanes:
             finally:
                 conn.close()
 
-        with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="kpi-lane") as pool:
+        at_once = min(len(jobs), self._at_once or len(jobs))
+        with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="kpi-lane") as pool:
             futures = [pool.submit(lane, job) for job in jobs]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             if any(f.exception() is not None for f in done):
