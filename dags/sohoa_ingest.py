@@ -48,39 +48,38 @@ default_args = {
 )
 def sohoa_ingest() -> None:
     @task
-    def plan_landing() -> dict[str, Any]:
+    def plan_landing(ti: Any = None) -> list[list[dict[str, Any]]]:
+        """The documents, cut into the ingest batches, as the return value (what the mapped ingest expands
+        over); catalogues and record batches as the XComs ``catalogues`` and ``records``."""
         from sohoa.intake.pipeline import plan
         from sohoa_airflow.errors import task_errors
         from sohoa_airflow.hooks import sohoa_settings
 
         with task_errors():
-            return plan(sohoa_settings()).as_dict()
+            # A multiple of the cores, so that the last round of ingest tasks does not leave a core idle.
+            parts = plan(sohoa_settings()).for_tasks(DOCUMENT_BATCH, multiple_of=os.cpu_count() or 1)
+        ti.xcom_push(key="catalogues", value=parts["catalogues"])
+        ti.xcom_push(key="records", value=parts["records"])
+        batches: list[list[dict[str, Any]]] = parts["document_batches"]
+        return batches
 
     @task
-    def load_catalogues(landing_plan: dict[str, Any]) -> dict[str, int]:
+    def load_catalogues(refs: list[dict[str, Any]]) -> dict[str, int]:
         from sohoa.intake.pipeline import load_catalogues as run
         from sohoa_airflow.errors import task_errors
         from sohoa_airflow.hooks import sohoa_settings
 
         with task_errors():
-            return run(sohoa_settings(), landing_plan["catalogues"])
+            return run(sohoa_settings(), refs)
 
     @task
-    def load_records(landing_plan: dict[str, Any], _catalogues: dict[str, int]) -> list[dict[str, Any]]:
+    def load_records(refs: list[dict[str, Any]], _catalogues: dict[str, int]) -> list[dict[str, Any]]:
         from sohoa.intake.pipeline import load_records as run
         from sohoa_airflow.errors import task_errors
         from sohoa_airflow.hooks import sohoa_settings
 
         with task_errors():
-            return run(sohoa_settings(), landing_plan["records"])
-
-    @task
-    def document_batches(landing_plan: dict[str, Any], _records: list[dict[str, Any]]) -> list[list[Any]]:
-        from sohoa.intake.pipeline import chunks
-
-        # A multiple of the cores, so that the last round of ingest tasks does not leave a core idle.
-        work = landing_plan["documents"] + landing_plan["unknown"]
-        return chunks(work, DOCUMENT_BATCH, multiple_of=os.cpu_count() or 1)
+            return run(sohoa_settings(), refs)
 
     @task
     def ingest_documents(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -114,9 +113,11 @@ def sohoa_ingest() -> None:
         """Mark the asset: downstream DAGs (publish, KPI) run on new data."""
 
     landing_plan = plan_landing()
-    catalogues = load_catalogues(landing_plan)
-    records = load_records(landing_plan, catalogues)
-    stored = ingest_documents.expand(batch=document_batches(landing_plan, records))
+    catalogues = load_catalogues(landing_plan["catalogues"])
+    records = load_records(landing_plan["records"], catalogues)
+    # Documents after the records: a scan is linked to its dossier, and flagged if the dossier is unknown.
+    stored = ingest_documents.expand(batch=landing_plan)
+    records >> stored
     ocr = ocr_documents.expand(shas=ocr_batches(stored))
     finish(ocr)
 

@@ -36,6 +36,19 @@ class Plan:
     def as_dict(self) -> dict[str, list[ObjectRef]]:
         return asdict(self)
 
+    def for_tasks(self, batch_size: int, *, multiple_of: int = 1) -> dict[str, Any]:
+        """What the DAG's tasks are given: catalogues and record batches as listed, and the documents (with the
+        unknown keys, which the same stage quarantines) already cut into the batches of the mapped ingest tasks.
+
+        Cutting here, in the planning task, spares the DAG a task of pure computation between the records and
+        the first stored document (a task's scheduling and start-up, one after the other, on every run).
+        """
+        return {
+            "catalogues": self.catalogues,
+            "records": self.records,
+            "document_batches": chunks(self.documents + self.unknown, batch_size, multiple_of=multiple_of),
+        }
+
 
 def to_ref(obj: LandingObject) -> ObjectRef:
     return {
