@@ -273,6 +273,9 @@ def timed_build(url: str, label: str, target: float, **kwargs: object) -> None:
     with conn.cursor() as cur:
         cur.execute("SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")
         temp_before = int(cur.fetchone()[0])  # type: ignore[index]
+        wal_before = _wal(cur)
+        cur.execute("SHOW max_wal_size")
+        max_wal_size = cur.fetchone()[0]  # type: ignore[index]
     conn.rollback()
     with PeakMemory(url) as memory:
         started = time.monotonic()
@@ -297,15 +300,30 @@ def timed_build(url: str, label: str, target: float, **kwargs: object) -> None:
         cur.execute("SELECT pg_stat_clear_snapshot()")
         cur.execute("SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")
         temp_after = int(cur.fetchone()[0])  # type: ignore[index]
+        wal_after = _wal(cur)
     conn.close()
     print(
         f"{label}: {seconds:.1f} s (target {target:.0f} s, ratio {seconds / target:.2f}); "
         f"{summary.dossiers_refreshed:,} dossier(s), {summary.daily_rows:,} daily row(s), "
         f"{summary.indicator_rows:,} indicator row(s); "
         f"peak memory of the build's backends {memory.peak / 2**20:.0f} MiB, "
-        f"temporary files {(temp_after - temp_before) / 2**20:.0f} MiB",
+        f"temporary files {(temp_after - temp_before) / 2**20:.0f} MiB; "
+        f"WAL written {(wal_after[0] - wal_before[0]) / 2**30:.1f} GiB, "
+        f"checkpoints {wal_after[1] - wal_before[1]} (server max_wal_size {max_wal_size})",
         flush=True,
     )
+
+
+def _wal(cur: psycopg2.extensions.cursor) -> tuple[int, int]:
+    """WAL bytes written and checkpoints done by the whole server so far (a build's WAL and the checkpoints it
+    forces are much of its writing: docs/kpi.md, "Database settings")."""
+    cur.execute(
+        "SELECT (SELECT wal_bytes FROM pg_stat_wal)::bigint, "
+        "(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::bigint"
+    )
+    row = cur.fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 def rerun(url: str) -> None:
