@@ -22,6 +22,7 @@ from sohoa.config import Settings
 from sohoa.db.connection import Connection
 from sohoa.intake import landing
 from sohoa.intake.inbox import link_waiting_inbox
+from sohoa.intake.kpi_flags import LineFlags
 from sohoa.intake.record_rows import COLUMNS, copy_bytes, issues_of
 from sohoa.intake.records_parallel import WORKERS, Job, read_in_workers, worth_workers
 from sohoa.quality.issues import Issue, record_issues
@@ -98,11 +99,14 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
     catalogue = load_catalogue(conn)
     issues: list[Issue] = []
     counts = {"lines": 0, "usable": 0}
+    flags = LineFlags()  # of the usable lines, for the KPI input trigger (see upsert_dossiers)
 
     def copy_lines() -> Generator[bytes, None, None]:
         for line in read_batch(obj.key, data, catalogue=catalogue):
             counts["lines"] += 1
-            counts["usable"] += int(line.usable)
+            if line.usable:
+                counts["usable"] += 1
+                flags.add(line)
             issues.extend(issues_of(obj.key, sha, line))
             yield copy_bytes(batch_id, line, key)
 
@@ -113,6 +117,7 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
             counts["lines"] += chunk.lines
             counts["usable"] += chunk.usable
             issues.extend(chunk.issues)
+            flags.extend(chunk.flags)
             yield chunk.copy_text
 
     source = copy_chunks() if worth_workers(obj.key, len(data), settings.records_workers_min_bytes) else copy_lines()
@@ -125,7 +130,7 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
             size=_COPY_CHUNK,
         )
     findings = record_issues(conn, issues)
-    changed = upsert_dossiers(conn, batch_id)
+    changed = upsert_dossiers(conn, batch_id, flags)
     from sohoa.quality.record_findings import close_superseded_findings  # issue 5: findings of old states
 
     close_superseded_findings(conn, batch_id)
@@ -180,9 +185,20 @@ class _LineReader:
         return next(self._lines, b"")
 
 
-def upsert_dossiers(conn: Connection, batch_id: int) -> int:
-    """Make the batch's winning usable lines the current state where they beat what is there."""
+def upsert_dossiers(conn: Connection, batch_id: int, flags: LineFlags | None = None) -> int:
+    """Make the batch's winning usable lines the current state where they beat what is there.
+
+    ``flags`` (of the batch's usable lines) spare the KPI input trigger, which fires in this statement, its
+    costliest work (migration 0016): they are written to ``kpi.dau_vao_co`` first and deleted after it,
+    within the caller's transaction. Without them the trigger computes the same inputs itself.
+    """
     with conn.cursor() as cur:
+        if flags:
+            cur.execute(
+                "INSERT INTO kpi.dau_vao_co (batch_id, line_no, co) "
+                "SELECT %s, u.line_no, u.co FROM unnest(%s::integer[], %s::smallint[]) AS u (line_no, co)",
+                (batch_id, *flags.as_arrays()),
+            )
         cur.execute(
             """
             INSERT INTO sohoa.dossier AS d (ma_ho_so, batch_id, line_no, cap_nhat_luc)
@@ -198,7 +214,10 @@ def upsert_dossiers(conn: Connection, batch_id: int) -> int:
             """,
             (batch_id,),
         )
-        return int(cur.rowcount)
+        changed = int(cur.rowcount)
+        if flags:
+            cur.execute("DELETE FROM kpi.dau_vao_co WHERE batch_id = %s", (batch_id,))
+        return changed
 
 
 def resolve_waiting_documents(conn: Connection) -> None:

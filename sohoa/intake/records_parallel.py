@@ -36,6 +36,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from sohoa.intake.kpi_flags import LineFlags
 from sohoa.intake.record_rows import copy_bytes, issues_of
 from sohoa.quality.issues import Issue
 from sohoa.records.parse import RawLine, batch_format, read_raw_line
@@ -54,12 +55,14 @@ class WorkerFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """What a worker returns for a chunk: its lines' COPY text (in order), findings and counts."""
+    """What a worker returns for a chunk: its lines' COPY text (in order), findings and counts, and the KPI
+    flags of its usable lines (see :mod:`sohoa.intake.kpi_flags`)."""
 
     copy_text: bytes
     issues: list[Issue]
     lines: int
     usable: int
+    flags: LineFlags
 
 
 @dataclass(frozen=True)
@@ -199,13 +202,16 @@ def read_chunk(job: Job, chunk: list[RawLine]) -> ChunkResult:
     """A chunk of lines as the single-process path reads them (what a worker does with each chunk)."""
     text: list[bytes] = []
     issues: list[Issue] = []
+    flags = LineFlags()
     usable = 0
     for raw in chunk:
         line = read_raw_line(raw, job.checks)
-        usable += line.usable
+        if line.usable:
+            usable += 1
+            flags.add(line)
         issues.extend(issues_of(job.object_key, job.batch_sha, line))
         text.append(copy_bytes(job.batch_id, line, job.pseudonym_key))
-    return ChunkResult(b"".join(text), issues, len(chunk), usable)
+    return ChunkResult(b"".join(text), issues, len(chunk), usable, flags)
 
 
 def worker_main() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg2
 import pytest
+from kpi_inputs_check import assert_kept_inputs_match_view
 
 from sohoa.config import Settings
 from sohoa.intake import pipeline
@@ -131,6 +132,8 @@ def test_hostile_jsonl_lines_are_kept_each_with_its_reason(settings: Settings) -
             assert "<script>" not in detail
     (counts,) = _rows(settings, "SELECT line_count, usable_count, unusable_count FROM sohoa.record_batch")
     assert counts == (len(what), len(usable), len(what) - len(usable))
+    # The KPI inputs the loader kept for these dossiers are those of their definition (migration 0016).
+    assert assert_kept_inputs_match_view(settings.dsn()) >= 4
 
 
 def test_a_csv_quote_that_never_closes_damages_only_its_line(settings: Settings) -> None:
@@ -162,3 +165,4 @@ def test_a_csv_quote_that_never_closes_damages_only_its_line(settings: Settings)
     (finding,) = _rows(settings, "SELECT rule, detail FROM quality.issues WHERE object_key = %s AND line_no = 3", key)
     assert finding[0] == "record.invalid_json"
     assert "never closes" in finding[1]
+    assert assert_kept_inputs_match_view(settings.dsn()) == 4

@@ -14,6 +14,7 @@ import uuid
 import psycopg2
 import psycopg2.errors
 import pytest
+from kpi_inputs_check import assert_kept_inputs_match_view
 
 from sohoa.config import Settings
 from sohoa.intake import records_loader, records_parallel
@@ -71,6 +72,7 @@ def test_workers_load_what_one_process_loads(settings: Settings, monkeypatch: py
             parallel = _load(conn, settings.model_copy(update={"records_workers_min_bytes": 0}), data)
         with conn.cursor() as cur:
             assert _snapshot(cur) == expected
+        assert assert_kept_inputs_match_view(settings.dsn()) > 200  # the workers' KPI flags
     finally:
         conn.close()
     assert parallel.lines == alone.lines > 300
