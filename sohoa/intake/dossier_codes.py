@@ -47,7 +47,7 @@ def codes_on_barcodes(path: Path, mime_type: str) -> list[str]:
     zxing-cpp's defaults are kept, ``try_invert`` included: light-on-dark codes (a receipt's QR photographed
     from a phone in dark mode) are read. Turning it off takes about a quarter off zxing-cpp's time (0.01-0.04 s
     a page here, ~1.5 s of wall time for 100 documents on 2 cores), not worth losing those codes
-    (tests/integration/test_inbox.py reads one).
+    (tests/unit/platform/test_barcode_pass.py reads one).
     """
     import zxingcpp
 
