@@ -96,7 +96,8 @@ def sohoa_ingest() -> None:
         from sohoa_airflow.hooks import sohoa_settings
 
         settings = sohoa_settings()
-        # As many batches as a multiple of the pool's slots, so that the last round ends together.
+        # As many batches as a multiple of the pool's slots, the last round's half the size of the others, so
+        # that the slots end close together (pages do not take equal time).
         return batches(settings, max_pages=OCR_BATCH_PAGES, slots=settings.ocr_pool_slots())
 
     @task(pool="sohoa_ocr", queue=OCR_QUEUE, execution_timeout=timedelta(hours=1))

@@ -288,12 +288,16 @@ def _load(
     """The page's pixels: decoded from the scan's own JPEG when there is one (no PDFium, no lock needed),
     else rendered or read from the file. ``ink_gray``: a JPEG is decoded straight to the recognition
     grey (only ever shown through the original bytes, so its colours are not needed)."""
-    if original is not None:
-        raster = rasterise.jpeg_page(original, task.options, max_dpi=max_dpi, ink_gray=ink_gray)
-        if raster is not None:
-            return raster
-    with PDFIUM_LOCK:
-        return rasterise.load_page(task.path, task.mime_type, task.index, task.options, max_dpi=max_dpi)
+    return rasterise.page_pixels(
+        task.path,
+        task.mime_type,
+        task.index,
+        task.options,
+        original,
+        max_dpi=max_dpi,
+        ink_gray=ink_gray,
+        pdfium_lock=PDFIUM_LOCK,
+    )
 
 
 def _display(

@@ -9,6 +9,7 @@ Stages exchange small JSON-able values (keys, etags, hashes): never file content
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -111,18 +112,84 @@ def chunks(items: list[Any], size: int, *, multiple_of: int = 1) -> list[list[An
 
     With ``multiple_of`` (the cores), as many chunks as the next multiple of it, of sizes at most one apart, so
     that the last round of mapped tasks keeps every core busy: 100 documents in chunks of 20 on 2 cores made a
-    fifth task that ran alone after the first four.
+    fifth task that ran alone after the first four. (:func:`cut` with every item of weight 1.)
     """
-    count = -(-len(items) // size)
-    if multiple_of <= 1 or count % multiple_of == 0:
-        return [items[i : i + size] for i in range(0, len(items), size)]
-    count = min(len(items), -(-count // multiple_of) * multiple_of)
-    base, extra = divmod(len(items), count)
-    out, start = [], 0
-    for i in range(count):
-        end = start + base + (1 if i < extra else 0)
-        out.append(items[start:end])
-        start = end
+    return [items[a:b] for a, b in cut([1] * len(items), max_items=size, multiple_of=multiple_of)]
+
+
+def cut(
+    weights: Sequence[float],
+    *,
+    max_weight: float | None = None,
+    max_items: int | None = None,
+    multiple_of: int = 1,
+    last_round: float = 1.0,
+) -> list[tuple[int, int]]:
+    """Cut items of the given weights into consecutive batches, as ``(start, end)`` index ranges, in order.
+
+    Every batch holds at most ``max_items`` items and ``max_weight`` of weight (an item heavier than that is a
+    batch of its own): the bound always holds. The fewest batches that keep it are taken first; when
+    ``multiple_of`` (the slots that run the batches at once) is more than 1 and that count is not a multiple of
+    it, or ``last_round`` is below 1, the items are cut again into the next multiple of it (never more batches
+    than items), of about equal weight: each cut falls on the item boundary nearest to its share of the weight
+    left (after each cut, the rest is shared again), within the bound. ``last_round`` is the share of each batch
+    of the last round (the last ``multiple_of`` batches) against the others: batches start in order, so with
+    smaller ones last the slots end closer together whatever the speed of each item (in list scheduling the
+    idle tail is at most the last batch to start).
+
+    A cut is taken only where the items after it still fit in the batches left (the fewest batches each suffix
+    needs is known beforehand), and forced where the next item would break the bound, or where every batch
+    left needs one of the items left: so the bound is kept and, when re-cut, the count is exact.
+    """
+    n = len(weights)
+    heavy = max_weight if max_weight is not None else float("inf")
+    most = max_items if max_items is not None else n or 1
+    # reach[i]: the end of the longest batch that starts at item i and keeps the bound (at least one item).
+    reach = [0] * n
+    end, total_in = 0, 0.0
+    for i in range(n):
+        if end < i + 1:
+            end, total_in = i + 1, weights[i]
+        while end < n and end - i < most and total_in + weights[end] <= heavy:
+            total_in += weights[end]
+            end += 1
+        reach[i] = end
+        total_in -= weights[i]
+    # fewest[i]: the fewest batches items i.. need (greedy, longest first batch, is optimal for consecutive
+    # batches); fewest[n] = 0.
+    fewest = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        fewest[i] = 1 + fewest[reach[i]]
+    greedy, i = [], 0
+    while i < n:
+        greedy.append((i, reach[i]))
+        i = reach[i]
+    slots = max(1, multiple_of)
+    if n == 0 or slots == 1 or (len(greedy) % slots == 0 and last_round == 1.0):
+        return greedy
+    count = min(n, -(-len(greedy) // slots) * slots)
+    shares = [1.0] * (count - min(slots, count)) + [last_round] * min(slots, count)
+    total = float(sum(weights))
+    out: list[tuple[int, int]] = []
+    start, done = 0, 0.0
+    target = total * shares[0] / sum(shares)
+    for i in range(n):
+        done += weights[i]
+        if i == n - 1:
+            break
+        closed = len(out) + 1  # batches closed if we cut after item i
+        left = count - closed  # batches still to come after the cut
+        if left <= 0:
+            continue
+        must = reach[start] == i + 1 or n - i - 1 == left
+        may = fewest[i + 1] <= left
+        near = abs(done - target) <= abs(done + weights[i + 1] - target)
+        if must or (may and near):
+            out.append((start, i + 1))
+            start = i + 1
+            # The next batch's share of what is left (a forced cut moves the rest, not just one batch).
+            target = done + (total - done) * shares[len(out)] / sum(shares[len(out) :])
+    out.append((start, n))
     return out
 
 
@@ -183,66 +250,33 @@ def ocr_pending(settings: Settings) -> list[str]:
         return pending_originals(conn)
 
 
-def ocr_batches(settings: Settings, *, max_pages: int = 24, max_files: int = 8, slots: int = 1) -> list[list[str]]:
+def ocr_batches(
+    settings: Settings, *, max_pages: int = 24, max_files: int = 8, slots: int = 1, last_round: float = 0.5
+) -> list[list[str]]:
     """The originals waiting for OCR, in bounded batches for mapped tasks: at most ``max_pages`` pages and
     ``max_files`` files each (a file with more pages than that is a batch of its own), oldest first.
 
     Bounded by pages, not files, so that one task's duration is predictable whatever the mix of one-page
     photos and fifty-page PDFs: short enough to retry cheaply, long enough that start-up is amortised.
 
-    With ``slots`` (how many OCR tasks run at once: the ``sohoa_ocr`` pool), the work is then cut into a
-    multiple of ``slots`` batches of about equal pages, so that the last round of tasks ends together instead
-    of one task running alone while the other slots idle (on 2 cores, 25 batches of 20 pages left one core
-    idle for a whole batch at the end).
+    With ``slots`` (how many OCR tasks run at once: the ``sohoa_ocr`` pool), the work is cut into a multiple of
+    ``slots`` batches of about equal pages, the last round's batches of ``last_round`` of the others' pages,
+    within the same bounds (:func:`cut`): on 2 cores, 25 batches of 20 pages left one core idle for a whole
+    batch at the end, and 14 equal batches still ended up to half a batch apart, because pages do not take
+    equal time (phone photos and rotated pages are slower; triage cannot tell them apart cheaply).
     """
     from sohoa.intake.ocr_stage import pending_pages
 
     with connect(settings) as conn:
         pending = pending_pages(conn)
-    batches = _cut_by_pages(pending, max_pages, max_files)
-    rounds = -(-len(batches) // max(1, slots))
-    if slots > 1 and len(batches) % slots:
-        batches = _cut_evenly(pending, rounds * slots)
-    return batches
-
-
-def _cut_by_pages(pending: list[tuple[str, int]], max_pages: int, max_files: int) -> list[list[str]]:
-    """Consecutive batches of at most ``max_pages`` pages and ``max_files`` files (a bigger file alone)."""
-    batches: list[list[str]] = []
-    current: list[str] = []
-    pages = 0
-    for sha, count in pending:
-        if current and (pages + count > max_pages or len(current) >= max_files):
-            batches.append(current)
-            current, pages = [], 0
-        current.append(sha)
-        pages += count
-    if current:
-        batches.append(current)
-    return batches
-
-
-def _cut_evenly(pending: list[tuple[str, int]], n: int) -> list[list[str]]:
-    """Up to ``n`` consecutive batches of about equal pages: each cut falls on the file boundary nearest to its
-    share of the pages (arrival order is kept; no batch is empty)."""
-    total = sum(count for _, count in pending)
-    batches: list[list[str]] = []
-    current: list[str] = []
-    done = 0
-    for i, (sha, count) in enumerate(pending):
-        current.append(sha)
-        done += count
-        target = total * (len(batches) + 1) / n
-        left = len(pending) - i - 1
-        # Cut here when this boundary is nearer the target than the next one would be, keeping a file for each
-        # batch still to come.
-        next_count = pending[i + 1][1] if left else 0
-        if left and len(batches) < n - 1 and abs(done - target) <= abs(done + next_count - target):
-            batches.append(current)
-            current = []
-    if current:
-        batches.append(current)
-    return batches
+    ranges = cut(
+        [pages for _, pages in pending],
+        max_weight=max_pages,
+        max_items=max_files,
+        multiple_of=slots,
+        last_round=last_round,
+    )
+    return [[sha for sha, _ in pending[a:b]] for a, b in ranges]
 
 
 def ocr_originals(settings: Settings, shas: list[str]) -> list[dict[str, Any]]:

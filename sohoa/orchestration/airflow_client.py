@@ -80,6 +80,11 @@ class AirflowClient:
         tis: list[dict[str, Any]] = body.get("task_instances", [])
         return tis
 
+    def dag(self, dag_id: str) -> dict[str, Any] | None:
+        """The DAG as Airflow last parsed it (``tags``, ``description``, ``last_parsed_time``...); None if unknown."""
+        body: dict[str, Any] | None = self._get(f"/dags/{dag_id}")
+        return body
+
     def wait_for_dag(self, dag_id: str, timeout_s: float = 180) -> None:
         """Wait until the DAG processor has parsed the DAG (a fresh install needs a few seconds)."""
         deadline = time.monotonic() + timeout_s

@@ -52,13 +52,28 @@ def _insert(settings: Settings, pages: list[int]) -> list[str]:
 def test_with_two_pool_slots_the_batches_come_in_pairs_of_about_equal_pages(settings: Settings) -> None:
     shas = _insert(settings, [5] * 100)  # 500 pages: 25 batches of 20 would leave one core idle at the end
 
-    batches = ocr_batches(settings, max_pages=24, max_files=8, slots=2)
+    batches = ocr_batches(settings, max_pages=24, max_files=8, slots=2, last_round=1.0)
 
     assert [sha for batch in batches for sha in batch] == shas  # every original once, in arrival order
     assert len(batches) % 2 == 0
     sizes = [5 * len(batch) for batch in batches]
     assert max(sizes) <= 24
     assert max(sizes) - min(sizes) <= 5  # at most one file apart
+
+
+def test_the_last_round_of_batches_is_half_the_size_of_the_others(settings: Settings) -> None:
+    """Pages do not take equal time, so equal batches still end apart; the last round (the last batch of each
+    slot, started last: Airflow starts mapped tasks in map index order) is smaller, so the slots end closer."""
+    shas = _insert(settings, [5] * 100)
+
+    batches = ocr_batches(settings, max_pages=40, max_files=8, slots=2)
+
+    assert [sha for batch in batches for sha in batch] == shas
+    sizes = [5 * len(batch) for batch in batches]
+    assert len(sizes) == 14  # the tasks the benchmark's 500 pages made before: no task more
+    assert sizes[-2:] == [20, 20]
+    assert min(sizes[:-2]) >= 35
+    assert max(sizes) <= 40
 
 
 def test_batches_that_already_fill_every_slot_are_left_as_they_are(settings: Settings) -> None:
