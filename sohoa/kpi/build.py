@@ -219,7 +219,8 @@ def build_on(
                 if kind == "full":
                     # the lane that computes the facts sees exactly this transaction's snapshot
                     cur.execute("SELECT pg_export_snapshot()")
-                    snapshot = str(_scalar_text(cur))
+                    snapshot = _scalar_text(cur)
+                    assert snapshot is not None  # a transaction always has a snapshot to export
                     _consume_changes(cur)
                     counts = _full(cur, Lanes(connect, _session_settings), snapshot, build_date, say)
                 else:
@@ -415,33 +416,31 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         _key(c, "ngay_chi_tiet")
 
     def daily_indexes(c: Cursor) -> None:
-        for suffix, columns in _INDEXES["ngay_chi_tiet"].items():
-            c.execute(f"CREATE INDEX ngay_chi_tiet_moi_{suffix} ON {new['ngay_chi_tiet']} ({columns})")
+        _indexes(c, "ngay_chi_tiet")
 
     def periods(c: Cursor) -> tuple[int, list[date]]:
+        if first is None:  # no dossier received before B: the tables stay empty, with their indexes
+            for name in ("co_quan_ngay", "indicator"):
+                _key(c, name)
+                _indexes(c, name)
+            return 0, []
         c.execute("CREATE TEMP TABLE cq (ma_co_quan text, tu date, den date) ON COMMIT DROP")
         _period_tables(c)
-        indicator_rows = 0
-        if first is not None:
-            c.execute(
-                "INSERT INTO cq SELECT DISTINCT ma_co_quan, %s::date, %s::date FROM kpi.doan "
-                "UNION ALL SELECT '*', %s, %s",
-                (first, build_date, first, build_date),
-            )
-            _agency_days(c, new["co_quan_ngay"], new["ngay_chi_tiet"], every_row=True)
-            _key(c, "co_quan_ngay")
-            _indexes(c, "co_quan_ngay")
-            c.execute(f"ANALYZE {new['co_quan_ngay']}")
-            c.execute("INSERT INTO kv VALUES (NULL, %s, %s)", (first, build_date))
-            _periods(c, build_date)
-            c.execute(
-                f"INSERT INTO {new['indicator']} "
-                + render("indicator", cqn=new["co_quan_ngay"], agency_match="p.ma_co_quan IS NULL")
-            )
-            indicator_rows = c.rowcount
-        else:
-            _key(c, "co_quan_ngay")
-            _indexes(c, "co_quan_ngay")
+        c.execute(
+            "INSERT INTO cq SELECT DISTINCT ma_co_quan, %s::date, %s::date FROM kpi.doan UNION ALL SELECT '*', %s, %s",
+            (first, build_date, first, build_date),
+        )
+        _agency_days(c, new["co_quan_ngay"], new["ngay_chi_tiet"], every_row=True)
+        _key(c, "co_quan_ngay")
+        _indexes(c, "co_quan_ngay")
+        c.execute(f"ANALYZE {new['co_quan_ngay']}")
+        c.execute("INSERT INTO kv VALUES (NULL, %s, %s)", (first, build_date))
+        _periods(c, build_date)
+        c.execute(
+            f"INSERT INTO {new['indicator']} "
+            + render("indicator", cqn=new["co_quan_ngay"], agency_match="p.ma_co_quan IS NULL")
+        )
+        indicator_rows = int(c.rowcount)
         _key(c, "indicator")
         _indexes(c, "indicator")
         return indicator_rows, _months(c)
@@ -453,7 +452,8 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
     def keys(c: Cursor) -> None:
         for name, table in new.items():
             c.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name}_moi_pkey PRIMARY KEY USING INDEX {name}_moi_pkey")
-        for name in ("ho_so", "ngay_chi_tiet", "indicator"):
+        # (the facts were analysed in their own lane, before the daily lanes planned their join)
+        for name in ("ngay_chi_tiet", "indicator"):
             c.execute(f"ANALYZE {new[name]}")
 
     lanes.run([keys])

@@ -105,10 +105,9 @@ class Lanes:
                         with contextlib.suppress(psycopg2.Error):
                             conn.cancel()
             wait(futures)
-        errors = [f.exception() for f in futures if f.exception() is not None]
-        first = next((e for e in errors if not isinstance(e, _Cancelled | psycopg2.errors.QueryCanceled)), None)
-        if first is not None or errors:
-            raise first or errors[0]  # type: ignore[misc]
+        errors = [e for f in futures if (e := f.exception()) is not None]
+        if errors:  # the lane that failed first, not the ones it cancelled
+            raise next((e for e in errors if not isinstance(e, _Cancelled | psycopg2.errors.QueryCanceled)), errors[0])
         return [f.result() for f in futures]
 
 

@@ -333,6 +333,20 @@ def test_a_record_landed_during_a_full_build_is_left_for_the_next_build(
     assert _snapshot(april) == after
 
 
+def test_a_full_build_before_any_receipt_leaves_empty_tables_with_their_keys(settings: Settings) -> None:
+    _load_april(settings)  # every dossier is received in 2021
+    summary = kpi_build.build(settings, build_date=dt.date(2020, 1, 1), full=True, reports=False)
+    assert (summary.kind, summary.first_day, summary.daily_rows, summary.indicator_rows) == ("full", None, 0, 0)
+    assert _snapshot(settings) == {"daily": [], "indicator": []}
+    keys = _query(
+        settings,
+        "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'p' AND connamespace = 'kpi'::regnamespace "
+        "AND conrelid::regclass::text IN ('kpi.ho_so', 'kpi.ngay_chi_tiet', 'kpi.co_quan_ngay', 'kpi.indicator') "
+        "ORDER BY 1",
+    )
+    assert [k[0] for k in keys] == ["kpi.co_quan_ngay", "kpi.ho_so", "kpi.indicator", "kpi.ngay_chi_tiet"]
+
+
 def test_to_before_from_is_refused(settings: Settings) -> None:
     with pytest.raises(kpi_build.KpiBuildError, match="must be before"):
         kpi_build.build(settings, build_date=dt.date(2021, 1, 1), from_date=dt.date(2021, 2, 1), reports=False)
