@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
 from pathlib import Path
+
+from nanio.storage.paths import META_DIR_NAME
 
 from sohoa.config import Settings
 from sohoa.services import processes
 from sohoa.services.processes import ProcessRecord, ServiceError
 
 NAME = "s3"
+
+log = logging.getLogger(__name__)
+
+# nanio writes an object to ``.tmp.<uuid4 hex>`` beside its final path, then renames it (nanio/storage/filesystem.py)
+_STAGING = re.compile(r"\.tmp\.[0-9a-f]{32}")
 
 
 def data_dir(settings: Settings) -> str:
@@ -33,6 +42,7 @@ def spawn_nanio(
     recorded under ``home`` as ``s3``, so ``processes.stop(home, "s3")`` stops it. Without ``region`` nanio
     uses its own default.
     """
+    remove_staging_leftovers(Path(data_dir))
     env = processes.child_env({"NANIO_ACCESS_KEY": access_key, "NANIO_SECRET_KEY": secret_key})
     argv = [sys.executable, "-m", "nanio", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1"]
     argv += ["--port", str(port)]
@@ -44,6 +54,36 @@ def spawn_nanio(
         lambda: processes.port_open("127.0.0.1", port), what="the S3 server (nanio)", timeout_s=timeout_s, record=record
     )
     return record
+
+
+def remove_staging_leftovers(data_dir: Path) -> int:
+    """Delete the half-written files a killed nanio left in ``data_dir``; return how many. Call it only while no
+    nanio serves ``data_dir``.
+
+    nanio stages every PUT in a ``.tmp.<uuid4 hex>`` file beside the object's path and renames it when the body
+    is complete; a nanio killed mid-PUT leaves that file, and its listings then show it as an object (found by the
+    S3-server-killed fault test: an "orphan" in the raw bucket that no rerun would ever adopt). MinIO keeps such
+    files out of the buckets and clears them when it starts; this does the same for nanio. A staging file never
+    has nanio's metadata sidecar (written after the rename), so a real object that happens to be named like one
+    (it would have its sidecar) is left alone.
+    """
+    removed = 0
+    if not data_dir.is_dir():
+        return removed
+    for bucket in data_dir.iterdir():
+        if not bucket.is_dir() or bucket.name.startswith("."):
+            continue
+        for path in bucket.rglob(".tmp.*"):
+            if not _STAGING.fullmatch(path.name) or not path.is_file() or path.is_symlink():
+                continue
+            key = path.relative_to(bucket).as_posix()
+            if key.startswith(META_DIR_NAME + "/") or (bucket / META_DIR_NAME / f"{key}.json").exists():
+                continue
+            path.unlink()
+            removed += 1
+    if removed:
+        log.warning("removed %d half-written file(s) a stopped S3 server (nanio) left in %s", removed, data_dir)
+    return removed
 
 
 def start(settings: Settings) -> None:
