@@ -7,7 +7,6 @@ loader's worker processes (:mod:`sohoa.intake.records_parallel`) import only wha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -52,12 +51,15 @@ COLUMNS = (
 )
 
 
-def issues_of(object_key: str, batch_sha: str, line: RecordLine) -> Iterable[Issue]:
+def issues_of(object_key: str, batch_sha: str, line: RecordLine) -> list[Issue]:
+    """The ``quality.issues`` rows of a line's findings (none for most lines: nothing else is done for them)."""
+    if not line.findings:
+        return []
     code = line.ma_ho_so if line.ma_ho_so and is_valid_dossier_code(line.ma_ho_so) else None
     if code is None and line.ma_ho_so and len(line.ma_ho_so) <= 64:
         code = line.ma_ho_so  # a sector system's own numbering is still the dossier's name
-    for finding in line.findings:
-        yield Issue(
+    return [
+        Issue(
             source="record",
             rule=finding.rule,
             severity=finding.severity,
@@ -67,6 +69,8 @@ def issues_of(object_key: str, batch_sha: str, line: RecordLine) -> Iterable[Iss
             line_no=line.line_no,
             scope=batch_sha,
         )
+        for finding in line.findings
+    ]
 
 
 def _clean(value: str | None) -> str | None:

@@ -7,6 +7,7 @@ the rule broken, never the value (identity numbers and tax codes of individuals 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 
@@ -102,7 +103,13 @@ def dossier_code_date(code: str) -> date | None:
     """The receipt date a well-formed dossier code carries (YY read as 20YY), or None."""
     if DOSSIER_CODE.fullmatch(code) is None:
         return None
-    yymmdd = code[14:20]
+    return _yymmdd_date(code[14:20])
+
+
+@functools.lru_cache(maxsize=4096)
+def _yymmdd_date(yymmdd: str) -> date | None:
+    """The date of six ASCII digits ``YYMMDD`` (20YY), or None; cached, as a batch's codes share a few hundred
+    dates (and a date is immutable)."""
     try:
         return date(2000 + int(yymmdd[0:2]), int(yymmdd[2:4]), int(yymmdd[4:6]))
     except ValueError:

@@ -258,12 +258,13 @@ class _Reader:
         self.add("record.bad_value", "warning", f"{name} is {_kind(value)}, not a JSON list; read as empty")
         return []
 
-    def objects(self, obj: dict[str, Any], name: str) -> list[tuple[_Where, dict[str, Any]]]:
-        """The object entries of a list field with where they are; other entries are reported."""
+    def objects(self, obj: dict[str, Any], name: str) -> list[tuple[int, dict[str, Any]]]:
+        """The object entries of a list field with their index (``_Where(name, i)`` names the place, made only
+        when a finding needs it); other entries are reported."""
         out = []
         for i, entry in enumerate(self.entries(obj, name)):
             if type(entry) is dict:
-                out.append((_Where(name, i), entry))
+                out.append((i, entry))
             else:
                 self.add("record.bad_value", "warning", f"{name}[{i}] is {_kind(entry)}, not an object; skipped")
         return out
@@ -285,28 +286,48 @@ def validate_record(
         The typed line with its findings; never raises on bad data.
     """
     r = _Reader()
-    ma_ho_so = r.text(obj, "MaHoSo", required=True)
-    ma_tthc = r.text(obj, "MaTTHC", required=True)
-    ten_tthc = r.text(obj, "TenTTHC")
-    ma_linh_vuc = r.text(obj, "MaLinhVuc")
-    ma_co_quan = r.text(obj, "MaCoQuan", required=True)
-    kenh = obj.get("KenhThucHien")
-    kenh_thuc_hien = 1 if kenh is None else r.choice(obj, "KenhThucHien", _CHANNELS)
-    chu_ho_so = r.text(obj, "ChuHoSo")
-    loai_doi_tuong = r.choice(obj, "LoaiDoiTuong", _APPLICANT_TYPES)
-    so_giay_to = r.text(obj, "SoGiayToChuHoSo")
-    trang_thai = _status(r, obj)
+    # Each field is read by the _Reader method of its kind; the usual value (a non-empty text, an integer of
+    # the field's values, null) is taken inline first, with what that method would return for it and in the
+    # same order, so that findings keep their order. This runs for every line of every batch.
+    get = obj.get
+    v = get("MaHoSo")
+    ma_ho_so = (v.strip() if type(v) is str else None) or r.text(obj, "MaHoSo", required=True)
+    v = get("MaTTHC")
+    ma_tthc = (v.strip() if type(v) is str else None) or r.text(obj, "MaTTHC", required=True)
+    v = get("TenTTHC")
+    ten_tthc = (v.strip() or None) if type(v) is str else r.text(obj, "TenTTHC")
+    v = get("MaLinhVuc")
+    ma_linh_vuc = (v.strip() or None) if type(v) is str else r.text(obj, "MaLinhVuc")
+    v = get("MaCoQuan")
+    ma_co_quan = (v.strip() if type(v) is str else None) or r.text(obj, "MaCoQuan", required=True)
+    v = get("KenhThucHien")
+    if v is None:
+        kenh_thuc_hien: int | None = 1
+    else:
+        kenh_thuc_hien = v if type(v) is int and v in _CHANNELS else r.choice(obj, "KenhThucHien", _CHANNELS)
+    v = get("ChuHoSo")
+    chu_ho_so = (v.strip() or None) if type(v) is str else r.text(obj, "ChuHoSo")
+    v = get("LoaiDoiTuong")
+    loai_doi_tuong = v if type(v) is int and v in _APPLICANT_TYPES else r.choice(obj, "LoaiDoiTuong", _APPLICANT_TYPES)
+    v = get("SoGiayToChuHoSo")
+    so_giay_to = (v.strip() or None) if type(v) is str else r.text(obj, "SoGiayToChuHoSo")
+    v = get("TrangThaiHoSo")
+    trang_thai = v if type(v) is int and v in STATUSES else _status(r, obj)
     receipt_required = trang_thai not in NOT_RECEIVED_STATUSES
-    ngay_nop = r.moment(obj, "NgayNopHoSo", required=False)
-    if receipt_required and trang_thai is None and obj.get("NgayTiepNhan") is None:
+    ngay_nop = None if get("NgayNopHoSo") is None else r.moment(obj, "NgayNopHoSo", required=False)
+    if receipt_required and trang_thai is None and get("NgayTiepNhan") is None:
         ngay_tiep_nhan = None  # the status finding already says why the line cannot count
     else:
         ngay_tiep_nhan = r.moment(obj, "NgayTiepNhan", required=receipt_required)
-    ngay_hen_tra = r.moment(obj, "NgayHenTra", required=False)
-    ngay_ket_thuc = r.moment(obj, "NgayKetThucXuLy", required=False)
-    ngay_tra = r.moment(obj, "NgayTra", required=False)
-    thanh_toan_truc_tuyen = r.choice(obj, "DuocThanhToanTrucTuyen", _ONLINE_PAYMENT)
-    hinh_thuc = r.text(obj, "HinhThucThanhToan")
+    ngay_hen_tra = None if get("NgayHenTra") is None else r.moment(obj, "NgayHenTra", required=False)
+    ngay_ket_thuc = None if get("NgayKetThucXuLy") is None else r.moment(obj, "NgayKetThucXuLy", required=False)
+    ngay_tra = None if get("NgayTra") is None else r.moment(obj, "NgayTra", required=False)
+    v = get("DuocThanhToanTrucTuyen")
+    thanh_toan_truc_tuyen = (
+        v if type(v) is int and v in _ONLINE_PAYMENT else r.choice(obj, "DuocThanhToanTrucTuyen", _ONLINE_PAYMENT)
+    )
+    v = get("HinhThucThanhToan")
+    hinh_thuc = (v.strip() or None) if type(v) is str else r.text(obj, "HinhThucThanhToan")
     if hinh_thuc is not None and hinh_thuc not in PAYMENT_METHODS:
         r.add(
             "record.bad_value",
@@ -373,36 +394,37 @@ def validate_record(
         and cap_nhat_luc is not None
         and (ngay_tiep_nhan is not None or trang_thai in NOT_RECEIVED_STATUSES)
     )
+    # Positional, in the order of RecordLine's fields (a keyword call of 29 fields costs more, on every line).
     return RecordLine(
-        line_no=line_no,
-        raw_text=raw_text,
-        raw=obj,
-        ma_ho_so=ma_ho_so,
-        ma_tthc=ma_tthc,
-        ma_tthc_quoc_gia=ma_tthc_quoc_gia,
-        ten_tthc=ten_tthc,
-        ma_linh_vuc=ma_linh_vuc,
-        ma_co_quan=ma_co_quan,
-        kenh_thuc_hien=kenh_thuc_hien,
-        chu_ho_so=chu_ho_so,
-        loai_doi_tuong=loai_doi_tuong,
-        so_giay_to=so_giay_to,
-        ngay_nop=ngay_nop,
-        ngay_tiep_nhan=ngay_tiep_nhan,
-        ngay_hen_tra=ngay_hen_tra,
-        ngay_ket_thuc_xu_ly=ngay_ket_thuc,
-        ngay_tra=ngay_tra,
-        trang_thai=trang_thai,
-        duoc_thanh_toan_truc_tuyen=thanh_toan_truc_tuyen,
-        hinh_thuc_thanh_toan=hinh_thuc,
-        danh_gia_hai_long=danh_gia,
-        cap_nhat_luc=cap_nhat_luc,
-        ho_so_bo_sung=bo_sung,
-        le_phi=le_phi,
-        tai_lieu_nop=tai_lieu,
-        giay_to_ket_qua=ket_qua,
-        findings=tuple(r.findings),
-        usable=usable,
+        line_no,
+        raw_text,
+        obj,
+        ma_ho_so,
+        ma_tthc,
+        ma_tthc_quoc_gia,
+        ten_tthc,
+        ma_linh_vuc,
+        ma_co_quan,
+        kenh_thuc_hien,
+        chu_ho_so,
+        loai_doi_tuong,
+        so_giay_to,
+        ngay_nop,
+        ngay_tiep_nhan,
+        ngay_hen_tra,
+        ngay_ket_thuc,
+        ngay_tra,
+        trang_thai,
+        thanh_toan_truc_tuyen,
+        hinh_thuc,
+        danh_gia,
+        cap_nhat_luc,
+        bo_sung,
+        le_phi,
+        tai_lieu,
+        ket_qua,
+        tuple(r.findings),
+        usable,
     )
 
 
@@ -466,7 +488,8 @@ def _check_identity(r: _Reader, number: str, applicant: int | None, on: date | N
 
 def _supplements(r: _Reader, obj: dict[str, Any]) -> tuple[SupplementRequest, ...]:
     out = []
-    for where, entry in r.objects(obj, "DanhSachHoSoBoSung"):
+    for i, entry in r.objects(obj, "DanhSachHoSoBoSung"):
+        where = _Where("DanhSachHoSoBoSung", i)
         if entry.get("NgayBoSung") is None:
             r.add("record.bad_value", "warning", f"{where}NgayBoSung is missing; entry skipped")
             continue
@@ -484,11 +507,14 @@ def _supplements(r: _Reader, obj: dict[str, Any]) -> tuple[SupplementRequest, ..
 
 def _fees(r: _Reader, obj: dict[str, Any]) -> tuple[FeeLine, ...]:
     out = []
-    for where, entry in r.objects(obj, "DanhSachLePhi"):
+    for i, entry in r.objects(obj, "DanhSachLePhi"):
         name, value = entry.get("TenPhiLePhi"), entry.get("Gia")
         if (name is None or type(name) is str) and type(value) is int and value >= 0:
-            out.append(FeeLine(_stripped(name), Decimal(value)))  # the usual entry, read without detours
+            # The usual entry, read without detours. ``(x.strip() or None) if x else None``, for None or a text, is
+            # what ``_Reader.text`` returns for it: the text without surrounding whitespace, None when none is left.
+            out.append(FeeLine((name.strip() or None) if name else None, Decimal(value)))
             continue
+        where = _Where("DanhSachLePhi", i)
         gia = None
         if value is not None:
             gia = _as_decimal(value)
@@ -501,7 +527,7 @@ def _fees(r: _Reader, obj: dict[str, Any]) -> tuple[FeeLine, ...]:
 
 def _documents(r: _Reader, obj: dict[str, Any]) -> tuple[SubmittedDocument, ...]:
     out = []
-    for where, entry in r.objects(obj, "TaiLieuNop"):
+    for i, entry in r.objects(obj, "TaiLieuNop"):
         # The hottest loop of a batch (several entries a line): entries that are already clean skip the
         # general readers, which give the same values.
         get = entry.get
@@ -520,15 +546,16 @@ def _documents(r: _Reader, obj: dict[str, Any]) -> tuple[SubmittedDocument, ...]
         ):
             out.append(
                 SubmittedDocument(
-                    _stripped(code),
-                    _stripped(name),
-                    _stripped(path),
+                    (code.strip() or None) if code else None,  # as in _fees
+                    (name.strip() or None) if name else None,
+                    (path.strip() or None) if path else None,
                     scanned,
                     reused,
                     from_store,
                 )
             )
             continue
+        where = _Where("TaiLieuNop", i)
         out.append(
             SubmittedDocument(
                 r.text(entry, "MaThanhPhanHoSo", where=where),
@@ -544,7 +571,7 @@ def _documents(r: _Reader, obj: dict[str, Any]) -> tuple[SubmittedDocument, ...]
 
 def _results(r: _Reader, obj: dict[str, Any]) -> tuple[ResultDocument, ...]:
     out = []
-    for where, entry in r.objects(obj, "DanhSachGiayToKetQua"):
+    for i, entry in r.objects(obj, "DanhSachGiayToKetQua"):
         get = entry.get
         name, code, path = get("TenGiayTo"), get("MaGiayToKetQua"), get("DuongDanTepTinKetQua")
         if (
@@ -552,8 +579,15 @@ def _results(r: _Reader, obj: dict[str, Any]) -> tuple[ResultDocument, ...]:
             and (code is None or type(code) is str)
             and (path is None or type(path) is str)
         ):
-            out.append(ResultDocument(_stripped(name), _stripped(code), _stripped(path)))
+            out.append(
+                ResultDocument(
+                    (name.strip() or None) if name else None,  # as in _fees
+                    (code.strip() or None) if code else None,
+                    (path.strip() or None) if path else None,
+                )
+            )
             continue
+        where = _Where("DanhSachGiayToKetQua", i)
         out.append(
             ResultDocument(
                 r.text(entry, "TenGiayTo", where=where),
@@ -562,11 +596,3 @@ def _results(r: _Reader, obj: dict[str, Any]) -> tuple[ResultDocument, ...]:
             )
         )
     return tuple(out)
-
-
-def _stripped(value: str | None) -> str | None:
-    """A text without surrounding whitespace, None when nothing is left (what ``_Reader.text`` returns)."""
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
