@@ -23,6 +23,10 @@ from sohoa.storage.s3 import LandingObject
 
 log = logging.getLogger(__name__)
 
+# At most this many mapped tasks per expansion: Airflow refuses to map more than [core] max_map_length (1,024 by
+# default) and fails the task that pushed the list, so a backlog larger than that is left for the next run.
+MAX_MAPPED = 1000
+
 ObjectRef = dict[str, Any]  # {"key", "etag", "size", "last_modified"}: JSON-able, for XCom
 ALREADY_DONE = "already_done"  # outcome of an object a previous try committed: left alone
 
@@ -37,17 +41,20 @@ class Plan:
     def as_dict(self) -> dict[str, list[ObjectRef]]:
         return asdict(self)
 
-    def for_tasks(self, batch_size: int, *, multiple_of: int = 1) -> dict[str, Any]:
+    def for_tasks(self, batch_size: int, *, multiple_of: int = 1, max_batches: int = MAX_MAPPED) -> dict[str, Any]:
         """What the DAG's tasks are given: catalogues and record batches as listed, and the documents (with the
         unknown keys, which the same stage quarantines) already cut into the batches of the mapped ingest tasks.
 
         Cutting here, in the planning task, spares the DAG a task of pure computation between the records and
         the first stored document (a task's scheduling and start-up, one after the other, on every run).
+        At most ``max_batches`` batches (:data:`MAX_MAPPED`): a larger landing (a backfill) is taken in by
+        successive runs, oldest first; what is left waits in the landing bucket, unmarked, for the next run.
         """
+        batches = chunks(self.documents + self.unknown, batch_size, multiple_of=multiple_of)
         return {
             "catalogues": self.catalogues,
             "records": self.records,
-            "document_batches": chunks(self.documents + self.unknown, batch_size, multiple_of=multiple_of),
+            "document_batches": _first_batches(batches, max_batches, "landing objects"),
         }
 
 
@@ -105,6 +112,15 @@ def _committed(conn: Connection, obj: LandingObject) -> tuple[str, str | None] |
     if done is not None:
         log.info("landing object already taken in (%s); left alone", done[0])
     return done
+
+
+def _first_batches(batches: list[list[Any]], max_batches: int, what: str) -> list[list[Any]]:
+    """The first ``max_batches`` batches; logs how many items are left for the next run (their count only)."""
+    if len(batches) <= max_batches:
+        return batches
+    left = sum(len(b) for b in batches[max_batches:])
+    log.warning("%d %s wait for the next run: one run maps at most %d tasks", left, what, max_batches)
+    return batches[:max_batches]
 
 
 def chunks(items: list[Any], size: int, *, multiple_of: int = 1) -> list[list[Any]]:
@@ -251,7 +267,13 @@ def ocr_pending(settings: Settings) -> list[str]:
 
 
 def ocr_batches(
-    settings: Settings, *, max_pages: int = 24, max_files: int = 8, slots: int = 1, last_round: float = 0.5
+    settings: Settings,
+    *,
+    max_pages: int = 24,
+    max_files: int = 8,
+    slots: int = 1,
+    last_round: float = 0.5,
+    max_batches: int = MAX_MAPPED,
 ) -> list[list[str]]:
     """The originals waiting for OCR, in bounded batches for mapped tasks: at most ``max_pages`` pages and
     ``max_files`` files each (a file with more pages than that is a batch of its own), oldest first.
@@ -264,6 +286,9 @@ def ocr_batches(
     within the same bounds (:func:`cut`): on 2 cores, 25 batches of 20 pages left one core idle for a whole
     batch at the end, and 14 equal batches still ended up to half a batch apart, because pages do not take
     equal time (phone photos and rotated pages are slower; triage cannot tell them apart cheaply).
+
+    At most ``max_batches`` batches, the oldest work first: a backlog beyond that (tens of thousands of pages,
+    e.g. a province's first import) waits for the next run instead of making the mapped task fail.
     """
     from sohoa.intake.ocr_stage import pending_pages
 
@@ -276,7 +301,7 @@ def ocr_batches(
         multiple_of=slots,
         last_round=last_round,
     )
-    return [[sha for sha, _ in pending[a:b]] for a, b in ranges]
+    return _first_batches([[sha for sha, _ in pending[a:b]] for a, b in ranges], max_batches, "originals to OCR")
 
 
 def ocr_originals(settings: Settings, shas: list[str]) -> list[dict[str, Any]]:

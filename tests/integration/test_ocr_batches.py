@@ -80,3 +80,14 @@ def test_batches_that_already_fill_every_slot_are_left_as_they_are(settings: Set
     _insert(settings, [5] * 16)  # 80 pages: 4 batches of 20 on 2 slots
 
     assert [len(b) for b in ocr_batches(settings, max_pages=24, max_files=8, slots=2)] == [4, 4, 4, 4]
+
+
+def test_a_backlog_beyond_one_run_is_cut_oldest_first_and_the_rest_waits(settings: Settings) -> None:
+    shas = _insert(settings, [5] * 40)
+
+    batches = ocr_batches(settings, max_pages=10, max_files=8, slots=2, max_batches=4)
+
+    assert len(batches) == 4  # Airflow would refuse to map more than its max_map_length
+    taken = [sha for batch in batches for sha in batch]
+    assert taken == shas[: len(taken)]
+    assert all(5 * len(batch) <= 10 for batch in batches)

@@ -112,3 +112,16 @@ def test_the_cutter_keeps_its_promises_on_random_work() -> None:
             assert len(ranges) == min(len(weights), -(-len(fewest) // slots) * slots)
         else:
             assert ranges == fewest
+
+
+def test_a_landing_larger_than_one_run_can_map_is_taken_oldest_first_and_the_rest_left() -> None:
+    """Airflow fails a task that pushes more than [core] max_map_length items to map over; a backfill of
+    tens of thousands of scans is taken in by successive runs instead, oldest first."""
+    documents = [_ref(f"scans/d/{i}.pdf") for i in range(100)]
+
+    batches = Plan(documents=documents).for_tasks(20, multiple_of=2, max_batches=3)["document_batches"]
+
+    assert len(batches) == 3
+    taken = [ref for batch in batches for ref in batch]
+    assert taken == documents[: len(taken)]  # the oldest, in order; the rest waits unmarked in the bucket
+    assert max(map(len, batches)) <= 20
