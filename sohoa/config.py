@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# QR codes and linear barcodes (sohoa.intake.dossier_codes says why these).
+DEFAULT_BARCODE_FORMATS = "QRCode,MicroQRCode,AllLinear"
 
 
 def _default_home() -> Path:
@@ -98,6 +101,11 @@ class Settings(BaseSettings):
     max_page_megapixels: float = 150.0
     max_page_content_mb: float = 100.0  # a PDF page's drawing instructions, inflated (flate bombs)
     ocr_page_timeout_s: float = 120.0
+    # Barcode formats read on page 1 of every scan at intake (zxing-cpp's names, comma-separated; "All" for every
+    # format): QR codes and linear barcodes, what one-stop receipts print the dossier code in. Every format
+    # added is searched on every page that has no code, most of them: Data Matrix, PDF417 and Aztec together
+    # make the pass about 4 times as costly (docs/intake.md, "Inbox scans").
+    barcode_formats: str = DEFAULT_BARCODE_FORMATS
     # Budget of one hostile or odd file (docs/intake.md, "Hostile input"): triage plus OCR of one file of the
     # corpus must stay within these on a 2-core machine; bench/hostile_bench.py measures every kind against
     # them and the tests kill a run that takes twice as long (a hang). What keeps a file inside them is the
@@ -114,6 +122,17 @@ class Settings(BaseSettings):
     # handful of new pages) is recorded as an error finding but does not fail the task: a share over four
     # lines says nothing about a feed.
     gx_gate_min_rows: int = 20
+
+    @field_validator("barcode_formats")
+    @classmethod
+    def _known_barcode_formats(cls, value: str) -> str:
+        import zxingcpp
+
+        try:
+            zxingcpp.barcode_formats_from_str(value)
+        except ValueError as exc:
+            raise ValueError(f"SOHOA_BARCODE_FORMATS: {exc} (zxing-cpp's format names, comma-separated)") from exc
+        return value
 
     @property
     def is_database_embedded(self) -> bool:

@@ -75,7 +75,7 @@ def ingest_document(
             info = inspect(path, limits=limits_of(settings), name=lk.file_name or "file")
         except BadInput as exc:
             return quarantine(conn, client, settings, obj, lk, path, sha, exc)
-        printed = codes_on_barcodes(path, info.mime_type)
+        printed = codes_on_barcodes(path, info.mime_type, formats=settings.barcode_formats)
         raw_key = s3.content_key(sha)
         s3.put_immutable(client, settings.bucket_raw, raw_key, path, info.mime_type)
     with conn.cursor() as cur:

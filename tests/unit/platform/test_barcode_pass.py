@@ -87,3 +87,34 @@ def test_a_light_on_dark_code_is_read(tmp_path: Path) -> None:
 def test_a_page_without_a_code_reads_nothing(tmp_path: Path) -> None:
     path = _jpeg_pdf(render_blank_page(seed=6), tmp_path / "blank.pdf")
     assert codes_on_barcodes(path, PDF) == []
+
+
+def _with_symbol(page: Image.Image, payload: str, fmt: str, *, width_cm: float, height_cm: float) -> Image.Image:
+    """``page`` with a barcode of zxing-cpp format ``fmt`` pasted near its top-right corner (200 dpi)."""
+    import zxingcpp
+
+    symbol = zxingcpp.create_barcode(payload, zxingcpp.barcode_format_from_str(fmt))
+    modules = Image.fromarray(symbol.to_image(scale=1)).convert("L")
+    size = (round(width_cm / 2.54 * 200), round(height_cm / 2.54 * 200))
+    out = page.copy()
+    out.paste(modules.resize(size, Image.Resampling.NEAREST).convert(page.mode), (out.width - size[0] - 80, 80))
+    return out
+
+
+def test_a_code_128_on_a_page_scanned_sideways_is_read(tmp_path: Path) -> None:
+    """The default formats (QR and linear codes) are still searched in every orientation: a receipt's Code 128
+    on a page fed into the scanner sideways is read."""
+    page = _with_symbol(render_blank_page(seed=7), CODE, "Code128", width_cm=10, height_cm=1.2)
+    path = _jpeg_pdf(page.transpose(Image.Transpose.ROTATE_90), tmp_path / "sideways.pdf")
+    assert codes_on_barcodes(path, PDF) == [CODE]
+
+
+def test_a_data_matrix_is_read_only_when_the_setting_names_it(tmp_path: Path) -> None:
+    """Data Matrix is not among the default formats (it would make the pass about four times as costly on every
+    page without a code); a province whose cover sheets use it adds it to SOHOA_BARCODE_FORMATS."""
+    from sohoa.intake.dossier_codes import DEFAULT_FORMATS
+
+    page = _with_symbol(render_blank_page(seed=8), CODE, "DataMatrix", width_cm=1.5, height_cm=1.5)
+    path = _jpeg_pdf(page, tmp_path / "cover.pdf")
+    assert codes_on_barcodes(path, PDF) == []
+    assert codes_on_barcodes(path, PDF, formats=DEFAULT_FORMATS + ",DataMatrix") == [CODE]

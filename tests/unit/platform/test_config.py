@@ -49,3 +49,13 @@ def test_pseudonym_is_keyed_and_never_the_number() -> None:
     assert a == pseudonym(b"key-a", " 0750 95012345 ")
     assert a != pseudonym(b"key-b", number)
     assert pseudonym(b"key-a", None) is None
+
+
+def test_an_unknown_barcode_format_is_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("SOHOA_BARCODE_FORMATS", "QRCode,Bogus")
+    with pytest.raises(ValidationError, match="SOHOA_BARCODE_FORMATS.*Bogus"):
+        Settings()
+    monkeypatch.setenv("SOHOA_BARCODE_FORMATS", "QRCode,DataMatrix")
+    assert Settings().barcode_formats == "QRCode,DataMatrix"
