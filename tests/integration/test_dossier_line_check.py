@@ -12,6 +12,7 @@ import datetime as dt
 import psycopg2
 import psycopg2.errors
 import pytest
+from db_rows import rows as _run
 
 from sohoa.config import Settings
 from sohoa.intake import pipeline
@@ -29,16 +30,6 @@ def loaded(settings: Settings) -> Settings:
     s3.put_bytes(client, settings.bucket_landing, "records/export.jsonl", batch.jsonl_bytes(), "application/x-ndjson")
     pipeline.run_all(settings)
     return settings
-
-
-def _run(settings: Settings, sql: str, *args: object) -> list[tuple[object, ...]]:
-    conn = psycopg2.connect(settings.dsn())
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall()) if cur.description else []
-    finally:
-        conn.close()
 
 
 def test_every_loaded_dossier_points_at_a_kept_line(loaded: Settings) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import psycopg2
 import pytest
+from db_rows import rows as _rows
 
 from sohoa.config import Settings
 from sohoa.db.connection import connect
@@ -42,16 +41,6 @@ def _record(code: str, cccd: str) -> str:
 def _scan(tmp: Path, kind: str, fields: DocFields, seed: int) -> bytes:
     pages, _ = render_document(kind, fields, dpi=300, seed=seed)
     return write_scan(pages, tmp / f"{kind}-{seed}.png", "png", dpi=300).read_bytes()
-
-
-def _rows(settings: Settings, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(settings.dsn())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
 
 
 def _doc_id(settings: Settings, key: str) -> int:

@@ -5,10 +5,9 @@ keep GX tests in this module."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import psycopg2
 import pytest
+from db_rows import rows as _rows
 
 from sohoa.config import Settings
 from sohoa.intake import pipeline
@@ -42,16 +41,6 @@ def _load(settings: Settings, key: str, lines: list[str]) -> None:
         s3.make_client(settings), settings.bucket_landing, key, "\n".join(lines).encode(), "application/x-ndjson"
     )
     pipeline.run_all(settings)
-
-
-def _rows(settings: Settings, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(settings.dsn())
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall()) if cur.description else []
-    finally:
-        conn.close()
 
 
 def _open_gx(settings: Settings) -> list[tuple[str, str, str | None]]:

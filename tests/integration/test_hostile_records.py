@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import psycopg2
 import pytest
+from db_rows import rows as _rows
 from kpi_inputs_check import assert_kept_inputs_match_view
 
 from sohoa.config import Settings
@@ -74,16 +74,6 @@ def _load(settings: Settings, key: str, data: bytes) -> None:
     pipeline.run_all(settings)
     # Nothing lost: the batch's bytes are kept as they arrived.
     assert s3.get_bytes(client, settings.bucket_landing, key) == data
-
-
-def _rows(settings: Settings, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(settings.dsn())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_hostile_jsonl_lines_are_kept_each_with_its_reason(settings: Settings) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import kpi_fixture as fx
 import psycopg2
 import pytest
+from db_rows import rows as _query
 
 from sohoa.config import Settings
 from sohoa.intake import pipeline
@@ -30,16 +31,6 @@ pytestmark = pytest.mark.integration
 
 def _put(settings: Settings, key: str, data: bytes) -> None:
     s3.put_bytes(s3.make_client(settings), settings.bucket_landing, key, data, "application/octet-stream")
-
-
-def _query(settings: Settings, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(settings.dsn())
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall()) if cur.description else []
-    finally:
-        conn.close()
 
 
 def _load_april(settings: Settings) -> None:

@@ -11,8 +11,8 @@ import datetime as dt
 import gzip
 import json
 
-import psycopg2
 import pytest
+from db_rows import rows as _query
 
 from sohoa.config import Settings
 from sohoa.intake import pipeline
@@ -40,16 +40,6 @@ def _line(code: str, status: int, updated: str, **extra: object) -> str:
         **extra,
     }
     return json.dumps(record, ensure_ascii=False)
-
-
-def _query(settings: Settings, sql: str, *args: object) -> list[tuple[object, ...]]:
-    conn = psycopg2.connect(settings.dsn())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
 
 
 def test_generated_batch_loads_with_its_planted_findings(settings: Settings) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg2
+from db_rows import rows
 from fastapi.testclient import TestClient
 
 from sohoa.config import Settings
@@ -46,13 +47,7 @@ class Portal:
         return TestClient(app, follow_redirects=False)
 
     def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
-        conn = psycopg2.connect(self.settings.dsn())
-        try:
-            with conn, conn.cursor() as cur:
-                cur.execute(sql, args)
-                return list(cur.fetchall()) if cur.description else []
-        finally:
-            conn.close()
+        return rows(self.settings, sql, *args)
 
     def add_user(self, username: str, role: str, agency: str | None = None) -> int:
         conn = psycopg2.connect(self.settings.dsn())

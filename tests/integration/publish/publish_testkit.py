@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
+from db_rows import rows
 
 from sohoa.config import Settings
 from sohoa.intake import pipeline
@@ -230,10 +231,4 @@ def load_dataset(settings: Settings) -> dict[str, str]:
 
 
 def query(settings: Settings, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(settings.dsn())
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall()) if cur.description else []
-    finally:
-        conn.close()
+    return rows(settings, sql, *args)
