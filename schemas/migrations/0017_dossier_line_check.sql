@@ -21,21 +21,16 @@ ALTER TABLE sohoa.dossier DROP CONSTRAINT dossier_batch_id_line_no_fkey;
 CREATE FUNCTION sohoa.dossier_line_kept() RETURNS trigger LANGUAGE plpgsql
     SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off AS $$
 DECLARE
-    missing bigint;
     first_missing record;
 BEGIN
-    SELECT count(*) INTO missing
+    SELECT n.batch_id, n.line_no, count(*) OVER () AS missing INTO first_missing
       FROM moi n
-     WHERE NOT EXISTS (SELECT 1 FROM sohoa.record_version r WHERE r.batch_id = n.batch_id AND r.line_no = n.line_no);
-    IF missing > 0 THEN
-        SELECT n.batch_id, n.line_no INTO first_missing
-          FROM moi n
-         WHERE NOT EXISTS (SELECT 1 FROM sohoa.record_version r
-                            WHERE r.batch_id = n.batch_id AND r.line_no = n.line_no)
-         ORDER BY n.batch_id, n.line_no
-         LIMIT 1;
+     WHERE NOT EXISTS (SELECT 1 FROM sohoa.record_version r WHERE r.batch_id = n.batch_id AND r.line_no = n.line_no)
+     ORDER BY n.batch_id, n.line_no
+     LIMIT 1;
+    IF FOUND THEN
         RAISE EXCEPTION 'sohoa.dossier: % row(s) point at no line of sohoa.record_version (first: batch %, line %)',
-            missing, first_missing.batch_id, first_missing.line_no
+            first_missing.missing, first_missing.batch_id, first_missing.line_no
             USING ERRCODE = 'foreign_key_violation';
     END IF;
     RETURN NULL;

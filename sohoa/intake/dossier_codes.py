@@ -7,7 +7,7 @@ barcode is read exactly or not at all, so it is trusted over OCR text, which can
 Barcodes are read with zxing-cpp (a maintained C++ port of ZXing with Python bindings: QR, Data Matrix, PDF417,
 Code 128/39 in one call, robust to rotation) on the first page only, which is where receipts and cover sheets put
 them; later pages would cost rasterisation time for no gain. Only the formats of ``SOHOA_BARCODE_FORMATS`` are
-searched (QR codes and linear barcodes by default: :data:`DEFAULT_FORMATS`).
+searched (QR codes and linear barcodes by default).
 """
 
 from __future__ import annotations
@@ -38,16 +38,13 @@ def _occurrences(text: str) -> list[str]:
     return [m.group(0) for m in DOSSIER_CODE.finditer(text) if is_valid_dossier_code(m.group(0))]
 
 
-# The default formats (sohoa.config.DEFAULT_BARCODE_FORMATS) are what one-stop receipts and cover sheets print:
-# QR codes (the national portal's receipts) and linear barcodes (Code 128 and kin). Most pages carry no code at
-# all, and on those zxing-cpp searches for every format it is given, in four orientations: on the end-to-end
-# benchmark's first pages, 0.034 s of CPU a page for these against 0.154 s for every format (Data Matrix alone
-# 0.082 s: its detector is the costliest, and turns with the page), with the same QR and Code 128 codes read on
-# turned, skewed, noisy and photographed pages.
-DEFAULT_FORMATS = DEFAULT_BARCODE_FORMATS
-
-
-def codes_on_barcodes(path: Path, mime_type: str, *, formats: str = DEFAULT_FORMATS) -> list[str]:
+# The default formats (DEFAULT_BARCODE_FORMATS, in sohoa.config beside the setting) are what one-stop receipts
+# and cover sheets print: QR codes (the national portal's receipts) and linear barcodes (Code 128 and kin). Most
+# pages carry no code at all, and on those zxing-cpp searches for every format it is given, in four orientations:
+# on the end-to-end benchmark's first pages, 0.034 s of CPU a page for these against 0.154 s for every format
+# (Data Matrix alone 0.082 s: its detector is the costliest, and turns with the page), with the same QR and
+# Code 128 codes read on turned, skewed, noisy and photographed pages.
+def codes_on_barcodes(path: Path, mime_type: str, *, formats: str = DEFAULT_BARCODE_FORMATS) -> list[str]:
     """Dossier codes carried by QR codes or barcodes of ``formats`` (zxing-cpp's names, comma-separated) on the
     first page of a stored file.
 

@@ -112,9 +112,9 @@ def test_a_code_128_on_a_page_scanned_sideways_is_read(tmp_path: Path) -> None:
 def test_a_data_matrix_is_read_only_when_the_setting_names_it(tmp_path: Path) -> None:
     """Data Matrix is not among the default formats (it would make the pass about four times as costly on every
     page without a code); a province whose cover sheets use it adds it to SOHOA_BARCODE_FORMATS."""
-    from sohoa.intake.dossier_codes import DEFAULT_FORMATS
+    from sohoa.config import DEFAULT_BARCODE_FORMATS
 
     page = _with_symbol(render_blank_page(seed=8), CODE, "DataMatrix", width_cm=1.5, height_cm=1.5)
     path = _jpeg_pdf(page, tmp_path / "cover.pdf")
     assert codes_on_barcodes(path, PDF) == []
-    assert codes_on_barcodes(path, PDF, formats=DEFAULT_FORMATS + ",DataMatrix") == [CODE]
+    assert codes_on_barcodes(path, PDF, formats=DEFAULT_BARCODE_FORMATS + ",DataMatrix") == [CODE]
