@@ -9,7 +9,8 @@ from the one before:
    ``kpi.dossier_daily``; stocks come from at most three change points per dossier (opens, becomes overdue,
    closes), never from one row per dossier per day;
 3. ``kpi.co_quan_ngay``: the same per (day, agency), plus ``'*'``;
-4. ``kpi.indicator``: the period table, days, months, quarters and years.
+4. ``kpi.ky_co_quan``: the counts of each period (days, months, quarters, years) per agency and ``'*'``,
+   published as the view ``kpi.indicator``, the period table of 11 indicators per row (migration 0018).
 
 **Full build** (no previous build, ``full=True``, or ``from_date`` at or before the first receipt day):
 new tables are built beside the live ones inside one transaction and swapped in at its end, so readers see
@@ -64,7 +65,7 @@ _KEYS: dict[str, str] = {
     "ho_so": "ma_ho_so",
     "ngay_chi_tiet": "ma_co_quan, ma_tthc, ngay",
     "co_quan_ngay": "ma_co_quan, ngay",
-    "indicator": "ky, tu_ngay, ma_co_quan, chi_so",
+    "ky_co_quan": "ky, tu_ngay, ma_co_quan",
 }
 _INDEXES: dict[str, dict[str, str]] = {
     # no index on ma_tthc: only a catalogue change reads the facts by procedure (a sequential scan of seconds,
@@ -72,22 +73,19 @@ _INDEXES: dict[str, dict[str, str]] = {
     "ho_so": {"d_het": "d_het", "d_nhan": "d_nhan", "chuoi": "ma_co_quan, ma_tthc, d_het"},
     "ngay_chi_tiet": {"ngay": "ngay", "co_quan": "ma_co_quan, ngay"},
     "co_quan_ngay": {"ngay": "ngay"},
-    "indicator": {"co_quan": "ma_co_quan, ky, tu_ngay"},
+    "ky_co_quan": {"co_quan": "ma_co_quan, ky, tu_ngay"},
 }
 _NEW = {name: f"kpi.{name}_moi" for name in _KEYS}  # the tables a full build builds beside the live ones
 # A full build computes the daily table in this many lanes at once, each over a share of the series (by id):
 # one per core of a 2-core server, with a third lane indexing the facts meanwhile.
 _DAILY_LANES = int(os.environ.get("SOHOA_KPI_DAILY_LANES", "2"))
 
-_DAILY_VIEW = """
-CREATE VIEW kpi.dossier_daily AS
-SELECT ngay, ma_co_quan, ma_tthc, tiep_nhan, tiep_nhan_truc_tiep, tiep_nhan_truc_tuyen, tiep_nhan_buu_chinh,
-       giai_quyet, giai_quyet_truoc_han, giai_quyet_dung_han, giai_quyet_qua_han, rut_ho_so, dang_giai_quyet,
-       dang_giai_quyet_trong_han, dang_giai_quyet_qua_han, da_so_hoa, giai_quyet_can_ket_qua_giay,
-       co_ket_qua_dien_tu, co_phi, thanh_toan_truc_tuyen, thanh_toan_khong_tien_mat, danh_gia, khong_hai_long,
-       '766-2026.1'::text AS phien_ban
-FROM kpi.ngay_chi_tiet
-"""
+# The views over the tables a full build swaps in (kpi.dossier_daily, kpi.indicator): a view is bound to the
+# table it was created on, so the swap drops them and creates them again from their own definition, read from
+# the database (the migrations are their one source).
+_VIEWS = ("dossier_daily", "indicator")
+# the rows of the view kpi.indicator per row of kpi.ky_co_quan: one per indicator of kpi.md
+INDICATORS_PER_ROW = 11
 
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")  # values quoted in database errors may be dossier data
@@ -380,7 +378,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         c.execute("ANALYZE kpi.doan")
         c.execute("SELECT min(tu) FROM kpi.doan")
         first = _scalar_date(c)
-        for name in ("ngay_chi_tiet", "co_quan_ngay", "indicator"):
+        for name in ("ngay_chi_tiet", "co_quan_ngay", "ky_co_quan"):
             c.execute(f"CREATE TABLE {new[name]} (LIKE kpi.{name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         return rows, first
 
@@ -420,7 +418,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
 
     def periods(c: Cursor) -> tuple[int, list[date]]:
         if first is None:  # no dossier received before B: the tables stay empty, with their indexes
-            for name in ("co_quan_ngay", "indicator"):
+            for name in ("co_quan_ngay", "ky_co_quan"):
                 _key(c, name)
                 _indexes(c, name)
             return 0, []
@@ -437,12 +435,12 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         c.execute("INSERT INTO kv VALUES (NULL, %s, %s)", (first, build_date))
         _periods(c, build_date)
         c.execute(
-            f"INSERT INTO {new['indicator']} "
-            + render("indicator", cqn=new["co_quan_ngay"], agency_match="p.ma_co_quan IS NULL")
+            f"INSERT INTO {new['ky_co_quan']} "
+            + render("ky_co_quan", cqn=new["co_quan_ngay"], agency_match="p.ma_co_quan IS NULL")
         )
-        indicator_rows = int(c.rowcount)
-        _key(c, "indicator")
-        _indexes(c, "indicator")
+        indicator_rows = INDICATORS_PER_ROW * int(c.rowcount)
+        _key(c, "ky_co_quan")
+        _indexes(c, "ky_co_quan")
         return indicator_rows, _months(c)
 
     _, _, (counts.indicator, counts.months) = lanes.run([daily_key, daily_indexes, periods])
@@ -453,19 +451,27 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         for name, table in new.items():
             c.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name}_moi_pkey PRIMARY KEY USING INDEX {name}_moi_pkey")
         # (the facts were analysed in their own lane, before the daily lanes planned their join)
-        for name in ("ngay_chi_tiet", "indicator"):
+        for name in ("ngay_chi_tiet", "ky_co_quan"):
             c.execute(f"ANALYZE {new[name]}")
 
     lanes.run([keys])
 
     say("swap")
-    cur.execute("DROP VIEW kpi.dossier_daily")
+    cur.execute(
+        "SELECT relname, pg_get_viewdef(oid) FROM pg_class "
+        "WHERE relnamespace = 'kpi'::regnamespace AND relname = ANY(%s)",
+        (list(_VIEWS),),
+    )
+    views: dict[str, str] = dict(cur.fetchall())
+    for view in views:
+        cur.execute(f"DROP VIEW kpi.{view}")
     for name, table in new.items():
         cur.execute(f"DROP TABLE kpi.{name}")
         cur.execute(f"ALTER TABLE {table} RENAME TO {name}")
         for suffix in ["pkey", *_INDEXES[name]]:
             cur.execute(f"ALTER INDEX kpi.{name}_moi_{suffix} RENAME TO {name}_{suffix}")
-    cur.execute(_DAILY_VIEW)
+    for view, definition in views.items():
+        cur.execute(f"CREATE VIEW kpi.{view} AS {definition}")
     return counts
 
 
@@ -610,7 +616,7 @@ def _incremental(
 
     say("daily table")
     if b < previous:  # the tables hold the days before the build date only
-        for table, column in (("ngay_chi_tiet", "ngay"), ("co_quan_ngay", "ngay"), ("indicator", "tu_ngay")):
+        for table, column in (("ngay_chi_tiet", "ngay"), ("co_quan_ngay", "ngay"), ("ky_co_quan", "tu_ngay")):
             cur.execute(f"DELETE FROM kpi.{table} WHERE {column} >= %s", (b,))
     cur.execute("""DELETE FROM kpi.ngay_chi_tiet d USING kpi.doan s
                    WHERE d.ma_co_quan = s.ma_co_quan AND d.ma_tthc = s.ma_tthc AND d.ngay >= s.tu AND d.ngay < s.den""")
@@ -621,11 +627,11 @@ def _incremental(
     say("daily table: first day")
     first = _first_day(cur, "kpi.ho_so")
     if first is None or first >= b:
-        for table in ("ngay_chi_tiet", "co_quan_ngay", "indicator"):
+        for table in ("ngay_chi_tiet", "co_quan_ngay", "ky_co_quan"):
             cur.execute(f"DELETE FROM kpi.{table}")
         return counts
     cur.execute("DELETE FROM kpi.co_quan_ngay WHERE ngay < %s", (first,))
-    cur.execute("DELETE FROM kpi.indicator WHERE tu_ngay < %s AND den_ngay <= %s", (first, first))
+    cur.execute("DELETE FROM kpi.ky_co_quan WHERE tu_ngay < %s AND den_ngay <= %s", (first, first))
 
     say("agency days and periods")
     cur.execute(
@@ -654,19 +660,20 @@ def _incremental(
     cur.execute("""DELETE FROM kt a USING kt n
                    WHERE a.ma_co_quan IS NOT NULL AND n.ma_co_quan IS NULL AND a.ky = n.ky AND a.tu_ngay = n.tu_ngay""")
     cur.execute("ANALYZE kt")
-    cur.execute("""DELETE FROM kpi.indicator i USING kt
+    cur.execute("""DELETE FROM kpi.ky_co_quan i USING kt
                    WHERE kt.ma_co_quan IS NULL AND i.ky = kt.ky AND i.tu_ngay = kt.tu_ngay""")
-    cur.execute("""DELETE FROM kpi.indicator i USING kt
+    cur.execute("""DELETE FROM kpi.ky_co_quan i USING kt
                    WHERE i.ky = kt.ky AND i.tu_ngay = kt.tu_ngay AND i.ma_co_quan = kt.ma_co_quan""")
     cur.execute(
-        "INSERT INTO kpi.indicator " + render("indicator", cqn="kpi.co_quan_ngay", agency_match="p.ma_co_quan IS NULL")
+        "INSERT INTO kpi.ky_co_quan "
+        + render("ky_co_quan", cqn="kpi.co_quan_ngay", agency_match="p.ma_co_quan IS NULL")
     )
-    counts.indicator = cur.rowcount
+    counts.indicator = INDICATORS_PER_ROW * cur.rowcount
     cur.execute(
-        "INSERT INTO kpi.indicator "
-        + render("indicator", cqn="kpi.co_quan_ngay", agency_match="c.ma_co_quan = p.ma_co_quan")
+        "INSERT INTO kpi.ky_co_quan "
+        + render("ky_co_quan", cqn="kpi.co_quan_ngay", agency_match="c.ma_co_quan = p.ma_co_quan")
     )
-    counts.indicator += cur.rowcount
+    counts.indicator += INDICATORS_PER_ROW * cur.rowcount
     cur.execute("SELECT min(tu) FROM kpi.doan")
     counts.first_day = _scalar_date(cur) or (previous if b > previous else None)
     counts.months = _months(cur)

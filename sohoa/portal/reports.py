@@ -1,12 +1,12 @@
 """The index of KPI report pages: which months have figures, for one agency or for all.
 
 Decision (issue 7's report index): the portal builds the list from the database, not from an index object in
-the store. ``kpi.indicator`` is the truth of which month and agency have figures, and reading it through its
-index (``indicator_co_quan``: agency, period, first day) costs one small query; listing the store would walk
-200 agencies x 60 months of objects, and an index object written by the build would go stale whenever a build
-rewrote only some months. The build stores the reports of the latest two months it rewrote
-(``kpi/bao-cao/<YYYY-MM>/<MaCoQuan>.html``, ``tat-ca`` for all agencies); an older month is rendered on demand
-from the same tables by :func:`sohoa.kpi.report.render_report` (``routes_reports.report_file``), so every
+the store. ``kpi.indicator`` is the truth of which month and agency have figures, and reading it through the
+index of the table under that view (``ky_co_quan_co_quan``: agency, period, first day) costs one small query;
+listing the store would walk 200 agencies x 60 months of objects, and an index object written by the build
+would go stale whenever a build rewrote only some months. The build stores the reports of the latest two months
+it rewrote (``kpi/bao-cao/<YYYY-MM>/<MaCoQuan>.html``, ``tat-ca`` for all agencies); an older month is rendered
+on demand from the same tables by :func:`sohoa.kpi.report.render_report` (``routes_reports.report_file``), so every
 listed month opens.
 """
 

@@ -9,6 +9,7 @@ build is logged.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -267,7 +268,7 @@ def test_a_failed_build_leaves_the_previous_tables_and_is_logged(
     real = kpi_build.render
 
     def failing(name: str, **names: str) -> str:
-        if name == "indicator":
+        if name == "ky_co_quan":
             raise RuntimeError("disk full")
         return real(name, **names)
 
@@ -287,7 +288,7 @@ def test_a_failed_build_leaves_the_previous_tables_and_is_logged(
     assert log[0][3] == fx.BUILD_DATE
     assert log[0][4] == "766-2026.1"
     assert log[0][5] > 0
-    assert log[0][6] > 0
+    assert log[0][6] == _query(april, "SELECT count(*) FROM kpi.indicator")[0][0] > 0
     assert log[0][7] is not None
 
 
@@ -332,10 +333,10 @@ def test_a_full_build_before_any_receipt_leaves_empty_tables_with_their_keys(set
     keys = _query(
         settings,
         "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'p' AND connamespace = 'kpi'::regnamespace "
-        "AND conrelid::regclass::text IN ('kpi.ho_so', 'kpi.ngay_chi_tiet', 'kpi.co_quan_ngay', 'kpi.indicator') "
+        "AND conrelid::regclass::text IN ('kpi.ho_so', 'kpi.ngay_chi_tiet', 'kpi.co_quan_ngay', 'kpi.ky_co_quan') "
         "ORDER BY 1",
     )
-    assert [k[0] for k in keys] == ["kpi.co_quan_ngay", "kpi.ho_so", "kpi.indicator", "kpi.ngay_chi_tiet"]
+    assert [k[0] for k in keys] == ["kpi.co_quan_ngay", "kpi.ho_so", "kpi.ky_co_quan", "kpi.ngay_chi_tiet"]
 
 
 def test_to_before_from_is_refused(settings: Settings) -> None:
@@ -405,3 +406,51 @@ def test_cli_builds_and_reports_in_one_line_each(settings: Settings, monkeypatch
     finally:
         get_settings.cache_clear()
     assert _query(settings, "SELECT count(*) FROM kpi.build_log WHERE status = 'ok'")[0][0] == 2
+
+
+def test_upgrading_to_the_period_counts_keeps_every_indicator_row(april: Settings, pg_server: str) -> None:
+    # Migration 0018 replaces the table kpi.indicator by a view over kpi.ky_co_quan: a database built before it
+    # must show the same rows, column types included, and go on with incremental builds from them.
+    from yoyo import get_backend, read_migrations
+
+    from sohoa.db.migrate import MIGRATIONS
+
+    built = _query(april, "SELECT * FROM kpi.indicator ORDER BY ky, tu_ngay, ma_co_quan, chi_so")
+    columns = (
+        "SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns "
+        "WHERE table_schema = 'kpi' AND table_name = 'indicator' ORDER BY ordinal_position"
+    )
+    name = f"sohoa_upgrade_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        url = pg_server.rsplit("/", 1)[0] + "/" + name
+        backend = get_backend(url)
+        migrations = read_migrations(str(MIGRATIONS))
+        with backend.lock():
+            backend.apply_migrations(backend.to_apply(migrations.filter(lambda m: m.id < "0018")))
+        old = psycopg2.connect(url)
+        with old, old.cursor() as cur:
+            cur.execute(columns)
+            old_columns = cur.fetchall()
+            cur.executemany(f"INSERT INTO kpi.indicator VALUES ({', '.join(['%s'] * len(built[0]))})", built)
+        old.close()
+        with backend.lock():
+            applied = backend.to_apply(migrations)
+            backend.apply_migrations(applied)
+        assert [m.id for m in applied][0].startswith("0018")
+        new = psycopg2.connect(url)
+        with new, new.cursor() as cur:
+            cur.execute(columns)
+            assert cur.fetchall() == old_columns
+            cur.execute("SELECT * FROM kpi.indicator ORDER BY ky, tu_ngay, ma_co_quan, chi_so")
+            assert cur.fetchall() == built
+            cur.execute("SELECT relkind FROM pg_class WHERE oid = 'kpi.indicator'::regclass")
+            assert cur.fetchone() == ("v",)
+        new.close()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -28,7 +28,7 @@ def test_every_placeholder_of_the_sql_must_be_given() -> None:
     assert "{" not in sql
     assert "FROM kpi.ho_so h" in sql
     with pytest.raises(KeyError):
-        render("indicator", cqn="kpi.co_quan_ngay")
+        render("ky_co_quan", cqn="kpi.co_quan_ngay")
 
 
 def test_which_build_runs() -> None:
