@@ -3,9 +3,10 @@
     uv run python bench/records_load_phases.py [--lines 40000] [--batch bench/out/records-200000.jsonl]
 
 Loads the first ``--lines`` lines of a batch written by bench/records_load_bench.py into a fresh database with
-``load_records_bytes`` and prints, for the COPY (parse, validate, serialise and COPY, streamed), the findings, the
-upsert of the latest states (with the KPI input triggers) and the rest: wall seconds, CPU seconds of this process
-(not of worker processes) and CPU seconds of its PostgreSQL backend (from /proc, so the server must be local).
+``load_records_bytes`` and prints, for the parts (parse, validate and serialise in a thread; COPY and the upsert of
+each part's latest states, with the KPI input triggers, on the connection), of which the upserts, then the
+findings and the rest: wall seconds, CPU seconds of this process (all its threads, not worker processes) and CPU
+seconds of its PostgreSQL backend (from /proc, so the server must be local).
 """
 
 from __future__ import annotations
@@ -47,10 +48,22 @@ def _measure(url: str, data: bytes) -> None:
     tick = os.sysconf("SC_CLK_TCK")
     marks: list[tuple[str, float, float, float]] = []
 
-    def mark(label: str) -> None:
+    def backend_cpu() -> float:
         fields = stat.read_text().rsplit(")", 1)[1].split()
-        backend = (int(fields[11]) + int(fields[12])) / tick
-        marks.append((label, time.perf_counter(), time.process_time(), backend))
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def mark(label: str) -> None:
+        marks.append((label, time.perf_counter(), time.process_time(), backend_cpu()))
+
+    upserts = {"parts": 0, "wall": 0.0, "backend": 0.0}
+
+    def upsert(*a: Any, **k: Any) -> Any:
+        wall, backend = time.perf_counter(), backend_cpu()
+        result = real_upsert(*a, **k)
+        upserts["parts"] += 1
+        upserts["wall"] += time.perf_counter() - wall
+        upserts["backend"] += backend_cpu() - backend
+        return result
 
     def timed(before: str | None, after: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*a: Any, **k: Any) -> Any:
@@ -62,8 +75,9 @@ def _measure(url: str, data: bytes) -> None:
 
         return wrapper
 
-    records_loader.record_issues = timed("copy", "findings", records_loader.record_issues)  # type: ignore[attr-defined]
-    records_loader.upsert_dossiers = timed(None, "upsert", records_loader.upsert_dossiers)
+    records_loader.record_issues = timed("parts", "findings", records_loader.record_issues)  # type: ignore[attr-defined]
+    real_upsert = records_loader.upsert_dossiers
+    records_loader.upsert_dossiers = upsert
     settings = Settings(database_url=SecretStr(url), pseudonym_key=SecretStr("bench-key"))
     obj = LandingObject("records/phases.jsonl", uuid.uuid4().hex, len(data), None)
     mark("start")
@@ -75,6 +89,11 @@ def _measure(url: str, data: bytes) -> None:
     for (_, wall0, cpu0, backend0), (label, wall, cpu, backend) in zip(marks, marks[1:], strict=False):
         times = f"wall {wall - wall0:7.2f} s   loader cpu {cpu - cpu0:7.2f} s"
         print(f"{label:10s} {times}   backend cpu {backend - backend0:7.2f} s")
+        if label == "parts":
+            print(
+                f"  of which {upserts['parts']} upserts: wall {upserts['wall']:.2f} s, "
+                f"backend cpu {upserts['backend']:.2f} s"
+            )
     total = marks[-1][1] - marks[0][1]
     print(f"total      wall {total:7.2f} s   {outcome.lines} lines, {outcome.lines / total:.0f} records/s")
 

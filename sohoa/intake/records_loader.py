@@ -2,7 +2,13 @@
 
 Every line is stored (``sohoa.record_version``), usable or not, with its batch and line number; every
 finding becomes a ``quality.issues`` row; the winning state per dossier (greatest ``CapNhatLuc``, then
-the later batch, then the later line) is upserted into ``sohoa.dossier``. Lines go in with one ``COPY``.
+the later batch, then the later line) is upserted into ``sohoa.dossier``.
+
+Lines go in with ``COPY`` in parts of :data:`PART_LINES` lines, each part's winning states upserted right after
+its ``COPY``, while a thread parses the next part: the parse is Python (one core) and the ``COPY`` and the upsert
+are the server's work (the other core), so a batch costs about the longer of the two instead of their sum.
+Upserting part by part ends in the same rows as one upsert of the whole batch: the winner is decided by a total
+order (``CapNhatLuc``, batch, line), compared with what is there.
 
 A batch is identified by the SHA-256 of its bytes: the same batch uploaded again, under any name, is
 recorded as a duplicate and changes nothing else.
@@ -11,10 +17,13 @@ recorded as a duplicate and changes nothing else.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
+from typing import TypeVar
 
 from minio import Minio
 
@@ -33,6 +42,10 @@ from sohoa.records.validate import Checks
 from sohoa.storage.s3 import LandingObject, get_bytes
 
 log = logging.getLogger(__name__)
+
+# Lines per part of a batch (see the module docstring): ~16 MB of COPY text for the national portal's records,
+# a fraction of a second of parsing before the server has work, and few enough statements to cost nothing.
+PART_LINES = 10_000
 
 
 @dataclass(frozen=True)
@@ -99,38 +112,66 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
     catalogue = load_catalogue(conn)
     issues: list[Issue] = []
     counts = {"lines": 0, "usable": 0}
-    flags = LineFlags()  # of the usable lines, for the KPI input trigger (see upsert_dossiers)
 
-    def copy_lines() -> Generator[bytes, None, None]:
+    def parts_of_lines() -> Generator[tuple[bytes, LineFlags], None, None]:
+        part: list[bytes] = []
+        part_flags = LineFlags()
         for line in read_batch(obj.key, data, catalogue=catalogue):
             counts["lines"] += 1
             if line.usable:
                 counts["usable"] += 1
-                flags.add(line)
+                part_flags.add(line)
             issues.extend(issues_of(obj.key, sha, line))
-            yield copy_bytes(batch_id, line, key)
+            part.append(copy_bytes(batch_id, line, key))
+            if len(part) == PART_LINES:
+                yield b"".join(part), part_flags
+                part, part_flags = [], LineFlags()
+        if part:
+            yield b"".join(part), part_flags
 
-    def copy_chunks() -> Generator[bytes, None, None]:  # the same bytes, findings and counts, read by worker processes
+    def parts_from_workers() -> Generator[tuple[bytes, LineFlags], None, None]:
+        # the same bytes, findings and counts as parts_of_lines, read by worker processes in chunks of lines
         job = Job(batch_id, key, obj.key, sha, Checks(catalogue, today_in_vietnam()))
         log.info("batch %s: %d bytes, read by %d worker processes", batch_id, len(data), WORKERS)
+        part: list[bytes] = []
+        part_flags, lines = LineFlags(), 0
         for chunk in read_in_workers(jsonl_raw_lines(obj.key, data), job):
             counts["lines"] += chunk.lines
             counts["usable"] += chunk.usable
             issues.extend(chunk.issues)
-            flags.extend(chunk.flags)
-            yield chunk.copy_text
+            part_flags.extend(chunk.flags)
+            part.append(chunk.copy_text)
+            lines += chunk.lines
+            if lines >= PART_LINES:
+                yield b"".join(part), part_flags
+                part, part_flags, lines = [], LineFlags(), 0
+        if part:
+            yield b"".join(part), part_flags
 
-    source = copy_chunks() if worth_workers(obj.key, len(data), settings.records_workers_min_bytes) else copy_lines()
-    # Streamed: memory stays bounded by a chunk of lines, whatever the batch size. Closed at once on failure,
-    # so that worker processes stop with it.
-    with closing(source), conn.cursor() as cur:
-        cur.copy_expert(
-            f"COPY sohoa.record_version ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT text)",
-            _LineReader(source),
-            size=_COPY_CHUNK,
-        )
+    workers = worth_workers(obj.key, len(data), settings.records_workers_min_bytes)
+    source = parts_from_workers() if workers else parts_of_lines()
+    # Memory stays bounded by two parts, whatever the batch size. Closed at once on failure, so that worker
+    # processes stop with it; the transaction (the caller's) then holds none of the batch.
+    upserted = 0  # the batch's lines up to this number are upserted
+    with closing(source), closing(read_ahead(source)) as parts:
+        for text, part_flags in parts:
+            with conn.cursor() as cur:
+                cur.copy_expert(
+                    f"COPY sohoa.record_version ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT text)",
+                    io.BytesIO(text),
+                    # one read for the part: each read takes the GIL back from the parsing thread
+                    size=max(len(text), 1),
+                )
+                cur.execute("SELECT max(line_no) FROM sohoa.record_version WHERE batch_id = %s", (batch_id,))
+                row = cur.fetchone()
+                last = int(row[0]) if row and row[0] is not None else upserted
+            upsert_dossiers(conn, batch_id, part_flags, lines=(upserted, last))
+            upserted = last
     findings = record_issues(conn, issues)
-    changed = upsert_dossiers(conn, batch_id, flags)
+    with conn.cursor() as cur:  # the dossiers whose state is now this batch's (a part may update another's)
+        cur.execute("SELECT count(*) FROM sohoa.dossier WHERE batch_id = %s", (batch_id,))
+        row = cur.fetchone()
+        changed = int(row[0]) if row else 0
     from sohoa.quality.record_findings import close_superseded_findings  # issue 5: findings of old states
 
     close_superseded_findings(conn, batch_id)
@@ -154,39 +195,40 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
     return BatchOutcome(obj.key, "loaded", batch_id, counts["lines"], counts["usable"], unusable, findings, changed)
 
 
-_COPY_CHUNK = 1 << 20
+_T = TypeVar("_T")
 
 
-class _LineReader:
-    """A read-only binary file over an iterator of encoded lines, for ``copy_expert`` (which calls
-    ``read(size)``), so a batch is streamed into COPY instead of built in memory first."""
+def read_ahead(items: Iterator[_T]) -> Generator[_T, None, None]:
+    """The items of ``items``, each next one computed in a thread while the caller works on the current one.
 
-    def __init__(self, lines: Iterator[bytes]) -> None:
-        self._lines = lines
-        self._pending = b""
+    The iterator always runs in that one thread, one ``next`` at a time; closing this generator waits for a
+    ``next`` under way, so ``items`` may be closed right after. Exceptions of ``items`` reach the caller at the
+    item they replace. It overlaps the two when the caller's work releases the GIL while it waits, as psycopg2
+    does for the whole of a statement.
+    """
 
-    def read(self, size: int = -1, /) -> bytes:
-        want = _COPY_CHUNK if size < 0 else size
-        parts, have = [self._pending], len(self._pending)
-        while have < want:
-            line = next(self._lines, None)
-            if line is None:
-                break
-            parts.append(line)
-            have += len(line)
-        chunk = b"".join(parts)
-        self._pending = chunk[want:]
-        return chunk[:want]
+    def advance() -> tuple[_T] | None:
+        for item in items:
+            return (item,)
+        return None
 
-    def readline(self, size: int = -1, /) -> bytes:
-        if self._pending:
-            line, self._pending = self._pending, b""
-            return line
-        return next(self._lines, b"")
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
+        pending: Future[tuple[_T] | None] = pool.submit(advance)
+        try:
+            while (got := pending.result()) is not None:
+                pending = pool.submit(advance)
+                yield got[0]
+        finally:
+            pending.cancel()  # one already running is waited for by the pool's shutdown
 
 
-def upsert_dossiers(conn: Connection, batch_id: int, flags: LineFlags | None = None) -> int:
+def upsert_dossiers(
+    conn: Connection, batch_id: int, flags: LineFlags | None = None, lines: tuple[int, int] | None = None
+) -> int:
     """Make the batch's winning usable lines the current state where they beat what is there.
+
+    ``lines`` (after, to) limits it to the lines numbered after ``after`` up to ``to``: a part of the batch
+    (see the module docstring). Returns the number of dossiers inserted or updated by this statement.
 
     ``flags`` (of the batch's usable lines) spare the KPI input trigger, which fires in this statement, its
     costliest work (migration 0016): they are written to ``kpi.dau_vao_co`` first and deleted after it,
@@ -204,7 +246,7 @@ def upsert_dossiers(conn: Connection, batch_id: int, flags: LineFlags | None = N
             INSERT INTO sohoa.dossier AS d (ma_ho_so, batch_id, line_no, cap_nhat_luc)
             SELECT DISTINCT ON (ma_ho_so) ma_ho_so, batch_id, line_no, cap_nhat_luc
               FROM sohoa.record_version
-             WHERE batch_id = %s AND usable
+             WHERE batch_id = %s AND line_no > %s AND line_no <= %s AND usable
              ORDER BY ma_ho_so, cap_nhat_luc DESC, line_no DESC
             ON CONFLICT (ma_ho_so) DO UPDATE
                SET batch_id = EXCLUDED.batch_id, line_no = EXCLUDED.line_no,
@@ -212,7 +254,7 @@ def upsert_dossiers(conn: Connection, batch_id: int, flags: LineFlags | None = N
              WHERE (EXCLUDED.cap_nhat_luc, EXCLUDED.batch_id, EXCLUDED.line_no)
                  > (d.cap_nhat_luc, d.batch_id, d.line_no)
             """,
-            (batch_id,),
+            (batch_id, *(lines or (0, 2**31 - 1))),
         )
         changed = int(cur.rowcount)
         if flags:

@@ -18,7 +18,7 @@ input and output (length-prefixed pickles), not ``multiprocessing`` ones: nothin
 ``__main__``, threads, connections) is re-imported or inherited, and a daemonic parent (a Celery pool process)
 may start them. Starting them costs about a second, so small batches stay in one process (see
 :func:`worth_workers`); by default every batch does: the workers pay off only where the loader has free cores.
-A worker that dies or fails makes :func:`read_in_workers` raise :class:`WorkerFailed`; the COPY then fails, so
+A worker that dies or fails makes :func:`read_in_workers` raise :class:`WorkerFailed`; the load then fails, so
 the caller's transaction rolls back and the landing object is not marked done.
 """
 
