@@ -23,6 +23,11 @@ Target (issue 4): orchestration overhead at most 25 %, overhead = end-to-end tim
    through assets (publish, KPI, quality) are followed too and the whole chain is printed separately; they are
    not part of the overhead.
 
+With ``--tesseract-cpu`` every Tesseract process, in the reference and in the DAG's tasks alike, runs under a
+wrapper placed first on ``PATH`` (bash's ``time``), and the machine's CPU time (``/proc/stat``: busy, steal) is
+read around each timed part: whether the DAG's pages are slower because Tesseract gets less of a core (waiting
+behind other processes: same CPU seconds, more wall) or because the same work costs it more CPU there.
+
 Then it prints where the slot time of the ingestion went (pages in the OCR engine, the rest of each document's
 OCR, the OCR task outside it, idle pool slots between mapped tasks, the phases before and after OCR), the
 hand-over gaps between mapped OCR tasks and the task time per task. Figures go to ``bench/out/e2e-pages-<n>.json``.
@@ -169,18 +174,60 @@ def database_figures(settings: Settings) -> dict[str, float]:
     }
 
 
-def run_reference(folder: Path, out: Path, jobs: int, pages: int, when: str) -> dict[str, float]:
+class TesseractMeter:
+    """Each Tesseract run's wall, user and system seconds, logged by a wrapper first on ``PATH`` (bash's ``time``
+    around the real binary), which the services started after it inherit; and the machine's CPU times."""
+
+    def __init__(self, folder: Path) -> None:
+        real = shutil.which("tesseract")
+        if real is None:
+            raise SystemExit("tesseract is not installed (make bootstrap)")
+        folder.mkdir(parents=True, exist_ok=True)
+        self.log = folder / "tesseract-times.log"
+        self.log.write_text("", encoding="utf-8")
+        wrapper = folder / "tesseract"
+        wrapper.write_text(
+            f'#!/bin/bash\nTIMEFORMAT="%R %U %S"\n{{ time {real} "$@" 2>&3 ; }} 3>&2 2>>{self.log}\n',
+            encoding="utf-8",
+        )
+        wrapper.chmod(0o755)
+        os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+    def mark(self) -> tuple[int, Any]:
+        return len(self.log.read_text(encoding="utf-8").splitlines()), psutil.cpu_times()
+
+    def since(self, mark: tuple[int, Any]) -> dict[str, float]:
+        lines, cpu = mark
+        runs = [line.split() for line in self.log.read_text(encoding="utf-8").splitlines()[lines:]]
+        now = psutil.cpu_times()
+        busy = sum(getattr(now, f) - getattr(cpu, f) for f in ("user", "nice", "system", "irq", "softirq"))
+        return {
+            "runs": len(runs),
+            "wall_s": sum(float(r[0]) for r in runs),
+            "cpu_s": sum(float(r[1]) + float(r[2]) for r in runs),
+            "machine_busy_s": busy,
+            "machine_steal_s": getattr(now, "steal", 0.0) - getattr(cpu, "steal", 0.0),
+        }
+
+
+def run_reference(
+    folder: Path, out: Path, jobs: int, pages: int, when: str, meter: TesseractMeter | None = None
+) -> dict[str, float]:
     """The OCR benchmark's run of the corpus PDF (``ocr_file``, ``jobs`` workers): seconds, page and Tesseract
     seconds, and the load average after it."""
     print(f"reference ({when} the DAG run): ocr_file on the {pages}-page corpus PDF, {jobs} workers ...", flush=True)
+    mark = meter.mark() if meter else None
     ref = ocr_bench.run_sohoa(folder / "corpus.pdf", out / "e2e-reference", jobs)
     print(f"  {ref.seconds:.1f} s, {pages / ref.seconds:.3f} pages/s", flush=True)
-    return {
+    figures = {
         "seconds": ref.seconds,
         "page_s": ref.extra["page_seconds"],
         "tesseract_s": ref.extra["tesseract_seconds"],
         "load": os.getloadavg()[0],
     }
+    if meter and mark:
+        figures.update({f"meter_{k}": v for k, v in meter.since(mark).items()})
+    return figures
 
 
 def main() -> int:
@@ -193,6 +240,11 @@ def main() -> int:
     parser.add_argument("--ingest-only", action="store_true", help="do not follow publish/KPI/quality")
     parser.add_argument("--skip-reference", action="store_true", help="reuse the reference of the last run's JSON")
     parser.add_argument("--keep", action="store_true", help="leave the services running and the home in place")
+    parser.add_argument(
+        "--tesseract-cpu",
+        action="store_true",
+        help="time every Tesseract process (wall and CPU) and the machine's CPU on both sides",
+    )
     parser.add_argument(
         "--no-reference-after",
         action="store_true",
@@ -210,12 +262,13 @@ def main() -> int:
     slots = probe.ocr_pool_slots()  # what sohoa.services.airflow.ensure_pools gives the sohoa_ocr pool
     jobs = slots * probe.ocr_workers_per_task
     figures: dict[str, Any] = {"pages": len(corpus), "scans": scans, "pool_slots": slots, "reference_workers": jobs}
+    meter = TesseractMeter(args.out / "tesseract-meter") if args.tesseract_cpu else None
 
     if args.skip_reference:
         figures["reference"] = json.loads(result_path.read_text(encoding="utf-8"))["reference"]
         print(f"reference reused from {result_path}")
     else:
-        figures["reference"] = run_reference(folder, args.out, jobs, len(corpus), "before")
+        figures["reference"] = run_reference(folder, args.out, jobs, len(corpus), "before", meter)
 
     home = Path(tempfile.mkdtemp(prefix="sohoa-e2e-"))
     settings = None
@@ -233,7 +286,10 @@ def main() -> int:
         figures["load_before"] = os.getloadavg()[0]
         report = lambda m: print(f"  {m}", flush=True)  # noqa: E731
         t_chain = time.monotonic()
+        dag_mark = meter.mark() if meter else None
         first = trigger_and_wait(settings, wait=True, timeout_s=args.timeout, report=report)
+        if meter and dag_mark:
+            figures["dag_meter"] = meter.since(dag_mark)
         outcomes = [first]
         figures["load_after_ingest"] = os.getloadavg()[0]
         if not args.ingest_only:
@@ -256,11 +312,9 @@ def main() -> int:
         # The machine's speed drifts within one run (the reference moved 274 -> 293 s within an hour on
         # 2026-12-07): timed on both sides of the DAG run, the mean is what the DAG run is compared with.
         before_ref = figures["reference"]
-        after_ref = run_reference(folder, args.out, jobs, len(corpus), "after")
+        after_ref = run_reference(folder, args.out, jobs, len(corpus), "after", meter)
         figures["reference_before"], figures["reference_after"] = before_ref, after_ref
-        figures["reference"] = {
-            key: (before_ref[key] + after_ref[key]) / 2 for key in ("seconds", "page_s", "tesseract_s", "load")
-        }
+        figures["reference"] = {key: (before_ref[key] + after_ref[key]) / 2 for key in before_ref}
     reference = figures["reference"]
     e2e, db = figures["e2e"], figures["db"]
     if db["ocr_done"] != scans or db["ocr_pages"] != len(corpus):
@@ -319,6 +373,18 @@ def main() -> int:
         f"  ratio end to end / reference: {e2e['seconds'] / reference['seconds']:.2f}x, orchestration overhead "
         f"{figures['overhead']:+.1%} ({verdict} the target of at most {TARGET:.0%})"
     )
+    if "dag_meter" in figures:
+        print("  Tesseract processes (wall / CPU seconds, CPU per run) and the machine's busy / steal core-seconds:")
+        sides = [("reference (mean)", {k[6:]: v for k, v in reference.items() if k.startswith("meter_")})]
+        sides.append(("end to end", figures["dag_meter"]))
+        for label, m in sides:
+            if not m:
+                continue
+            print(
+                f"    {label:<18} {m['runs']:>5.0f} runs  wall {m['wall_s']:7.1f} s  CPU {m['cpu_s']:7.1f} s"
+                f"  ({m['cpu_s'] / max(m['runs'], 1):.3f} s a run, {m['cpu_s'] / max(m['wall_s'], 1e-9):.1%} of its"
+                f" wall)  machine busy {m['machine_busy_s']:7.1f} s, steal {m['machine_steal_s']:.1f} s"
+            )
     for problem in problems:
         print(f"  PROBLEM: {problem}")
     return 1 if problems else 0
