@@ -463,6 +463,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         (list(_VIEWS),),
     )
     views: dict[str, str] = dict(cur.fetchall())
+    grants = _grants(cur, [*views, *new])
     for view in views:
         cur.execute(f"DROP VIEW kpi.{view}")
     for name, table in new.items():
@@ -472,7 +473,25 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
             cur.execute(f"ALTER INDEX kpi.{name}_moi_{suffix} RENAME TO {name}_{suffix}")
     for view, definition in views.items():
         cur.execute(f"CREATE VIEW kpi.{view} AS {definition}")
+    for grant in grants:
+        cur.execute(grant)
     return counts
+
+
+def _grants(cur: Cursor, names: list[str]) -> list[str]:
+    """The GRANT statements that give the relations ``kpi.<name>`` built anew by a full build the privileges
+    the ones they replace have (a reporting role's SELECT on ``kpi.indicator``, say), other than their owner's."""
+    cur.execute(
+        """SELECT format('GRANT %%s ON kpi.%%I TO %%s', a.privilege_type, c.relname,
+                         CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END)
+           FROM pg_class c
+           CROSS JOIN LATERAL aclexplode(c.relacl) a
+           LEFT JOIN pg_roles r ON r.oid = a.grantee
+           WHERE c.relnamespace = 'kpi'::regnamespace AND c.relname = ANY(%s) AND a.grantee <> c.relowner
+           ORDER BY 1""",
+        (names,),
+    )
+    return [row[0] for row in cur.fetchall()]
 
 
 def _drop_beside(conn: Connection) -> None:

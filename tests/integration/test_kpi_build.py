@@ -454,3 +454,28 @@ def test_upgrading_to_the_period_counts_keeps_every_indicator_row(april: Setting
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def test_a_full_build_keeps_the_privileges_granted_on_the_kpi_relations(april: Settings) -> None:
+    # A province's reporting role reads kpi.indicator and kpi.dossier_daily; a full build replaces the tables
+    # and views underneath, and must not take that away (nor give it anything more).
+    role = f"bao_cao_{uuid.uuid4().hex[:8]}"
+    _query(april, f'CREATE ROLE "{role}"')
+    try:
+        _query(april, f'GRANT SELECT ON kpi.indicator, kpi.dossier_daily TO "{role}"')
+        kpi_build.build(april, build_date=fx.BUILD_DATE, full=True, reports=False)
+        rights = _query(
+            april,
+            "SELECT has_table_privilege(%s, 'kpi.indicator', 'SELECT'), "
+            "has_table_privilege(%s, 'kpi.dossier_daily', 'SELECT'), "
+            "has_table_privilege(%s, 'kpi.ky_co_quan', 'SELECT'), "
+            "has_table_privilege(%s, 'kpi.indicator', 'INSERT')",
+            role,
+            role,
+            role,
+            role,
+        )
+        assert rights == [(True, True, False, False)]
+    finally:
+        _query(april, f'DROP OWNED BY "{role}"')
+        _query(april, f'DROP ROLE "{role}"')
