@@ -322,6 +322,16 @@ def main() -> int:
     if db["documents_linked"] != scans:
         problems.append(f"{db['documents_linked']}/{scans} documents linked to a loaded dossier")
     figures["overhead"] = e2e["seconds"] / reference["seconds"] - 1
+    if "dag_meter" in figures:
+        # The same pages cost Tesseract the same work on both sides, so its CPU seconds measure the machine's speed
+        # at the time: a reference scaled by them is what it would have taken at the DAG run's speed (2026-12-07:
+        # references 13 % apart gave +29.1 % and +29.2 % this way).
+        figures["overhead_same_speed"] = {}
+        for side in ("before", "after"):
+            ref_side = figures.get(f"reference_{side}") or (reference if side == "before" else None)
+            if ref_side and ref_side.get("meter_cpu_s"):
+                scaled = ref_side["seconds"] * figures["dag_meter"]["cpu_s"] / ref_side["meter_cpu_s"]
+                figures["overhead_same_speed"][side] = (scaled, e2e["seconds"] / scaled - 1)
     figures["problems"] = problems
     result_path.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
 
@@ -385,6 +395,8 @@ def main() -> int:
                 f"  ({m['cpu_s'] / max(m['runs'], 1):.3f} s a run, {m['cpu_s'] / max(m['wall_s'], 1e-9):.1%} of its"
                 f" wall)  machine busy {m['machine_busy_s']:7.1f} s, steal {m['machine_steal_s']:.1f} s"
             )
+        for side, (scaled, overhead) in figures.get("overhead_same_speed", {}).items():
+            print(f"  at the DAG run's machine speed: reference {side} scaled to {scaled:.1f} s, {overhead:+.1%}")
     for problem in problems:
         print(f"  PROBLEM: {problem}")
     return 1 if problems else 0
