@@ -114,39 +114,34 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
     counts = {"lines": 0, "usable": 0}
 
     def parts_of_lines() -> Generator[tuple[bytes, LineFlags], None, None]:
-        part: list[bytes] = []
-        part_flags = LineFlags()
+        part = _Part()
         for line in read_batch(obj.key, data, catalogue=catalogue):
             counts["lines"] += 1
             if line.usable:
                 counts["usable"] += 1
-                part_flags.add(line)
+                part.flags.add(line)
             issues.extend(issues_of(obj.key, sha, line))
-            part.append(copy_bytes(batch_id, line, key))
-            if len(part) == PART_LINES:
-                yield b"".join(part), part_flags
-                part, part_flags = [], LineFlags()
-        if part:
-            yield b"".join(part), part_flags
+            if part.add(copy_bytes(batch_id, line, key), 1):
+                yield part.take()
+                part = _Part()
+        if part.lines:
+            yield part.take()
 
     def parts_from_workers() -> Generator[tuple[bytes, LineFlags], None, None]:
         # the same bytes, findings and counts as parts_of_lines, read by worker processes in chunks of lines
         job = Job(batch_id, key, obj.key, sha, Checks(catalogue, today_in_vietnam()))
         log.info("batch %s: %d bytes, read by %d worker processes", batch_id, len(data), WORKERS)
-        part: list[bytes] = []
-        part_flags, lines = LineFlags(), 0
+        part = _Part()
         for chunk in read_in_workers(jsonl_raw_lines(obj.key, data), job):
             counts["lines"] += chunk.lines
             counts["usable"] += chunk.usable
             issues.extend(chunk.issues)
-            part_flags.extend(chunk.flags)
-            part.append(chunk.copy_text)
-            lines += chunk.lines
-            if lines >= PART_LINES:
-                yield b"".join(part), part_flags
-                part, part_flags, lines = [], LineFlags(), 0
-        if part:
-            yield b"".join(part), part_flags
+            part.flags.extend(chunk.flags)
+            if part.add(chunk.copy_text, chunk.lines):
+                yield part.take()
+                part = _Part()
+        if part.lines:
+            yield part.take()
 
     workers = worth_workers(obj.key, len(data), settings.records_workers_min_bytes)
     source = parts_from_workers() if workers else parts_of_lines()
@@ -195,6 +190,25 @@ def load_records_bytes(conn: Connection, settings: Settings, obj: LandingObject,
     return BatchOutcome(obj.key, "loaded", batch_id, counts["lines"], counts["usable"], unusable, findings, changed)
 
 
+class _Part:
+    """The lines gathered for one part of a batch: their COPY text, in order, and the KPI flags of the usable
+    ones (for the KPI input trigger, see :func:`upsert_dossiers`)."""
+
+    def __init__(self) -> None:
+        self.texts: list[bytes] = []
+        self.flags = LineFlags()
+        self.lines = 0
+
+    def add(self, text: bytes, lines: int) -> bool:
+        """Add the COPY text of ``lines`` lines; True when the part is full (:data:`PART_LINES`)."""
+        self.texts.append(text)
+        self.lines += lines
+        return self.lines >= PART_LINES
+
+    def take(self) -> tuple[bytes, LineFlags]:
+        return b"".join(self.texts), self.flags
+
+
 _T = TypeVar("_T")
 
 
@@ -222,13 +236,11 @@ def read_ahead(items: Iterator[_T]) -> Generator[_T, None, None]:
             pending.cancel()  # one already running is waited for by the pool's shutdown
 
 
-def upsert_dossiers(
-    conn: Connection, batch_id: int, flags: LineFlags | None = None, lines: tuple[int, int] | None = None
-) -> int:
-    """Make the batch's winning usable lines the current state where they beat what is there.
+def upsert_dossiers(conn: Connection, batch_id: int, flags: LineFlags | None, *, lines: tuple[int, int]) -> int:
+    """Make the winning usable lines of a part of the batch the current state where they beat what is there.
 
-    ``lines`` (after, to) limits it to the lines numbered after ``after`` up to ``to``: a part of the batch
-    (see the module docstring). Returns the number of dossiers inserted or updated by this statement.
+    ``lines`` (after, to): the part's lines, numbered after ``after`` up to ``to`` (see the module docstring).
+    Returns the number of dossiers inserted or updated by this statement.
 
     ``flags`` (of the batch's usable lines) spare the KPI input trigger, which fires in this statement, its
     costliest work (migration 0016): they are written to ``kpi.dau_vao_co`` first and deleted after it,
@@ -254,7 +266,7 @@ def upsert_dossiers(
              WHERE (EXCLUDED.cap_nhat_luc, EXCLUDED.batch_id, EXCLUDED.line_no)
                  > (d.cap_nhat_luc, d.batch_id, d.line_no)
             """,
-            (batch_id, *(lines or (0, 2**31 - 1))),
+            (batch_id, *lines),
         )
         changed = int(cur.rowcount)
         if flags:
