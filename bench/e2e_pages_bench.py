@@ -54,6 +54,7 @@ sys.path.insert(0, str(BENCH))
 import ocr_bench  # noqa: E402
 import ocr_corpus  # noqa: E402
 from batch_load_bench import ingest_task_seconds, land, settle, start_services  # noqa: E402
+from process_meter import ProcessMeter  # noqa: E402
 
 from sohoa.config import Settings  # noqa: E402
 from sohoa.db.connection import connect  # noqa: E402
@@ -145,6 +146,7 @@ def timeline(airflow: AirflowClient, before: set[str], triggered: str, slots: in
         "handover_gap_mean_s": sum(gaps) / len(gaps) if gaps else 0.0,
         "handover_gap_max_s": max(gaps, default=0.0),
         "task_seconds": ingest_task_seconds(airflow, working),
+        "task_of_ti": {ti["id"]: ti["task_id"] for ti in tis if ti.get("id")},
     }
 
 
@@ -230,6 +232,36 @@ def run_reference(
     return figures
 
 
+def runner_cpu_by_task(runners: list[tuple[str, float]], task_of_ti: dict[str, str]) -> dict[str, list[float]]:
+    """The task runners' CPU seconds (process title ``airflow worker -- <task instance id>``) by task: each
+    task's process count and CPU seconds."""
+    by_task: dict[str, list[float]] = {}
+    for cmdline, seconds in runners:
+        task = task_of_ti.get((cmdline.split() or [""])[-1], f"(not of the timed runs: {cmdline[:60]})")
+        count, total = by_task.get(task, [0, 0.0])
+        by_task[task] = [count + 1, total + seconds]
+    return by_task
+
+
+def print_processes(sampled: dict[str, Any], tesseract: dict[str, float] | None) -> None:
+    """CPU seconds of each kind of process during the DAG run, sampled each second (see process_meter)."""
+    busy = sampled["machine_busy_s"]
+    print(f"  CPU during the DAG run by kind of process (sampled each second; machine busy {busy:.1f} core-s):")
+    by_kind = dict(sampled["by_kind"])
+    if tesseract:
+        by_kind["tesseract"] = tesseract["cpu_s"]  # the wrapper's count: the sampler misses short processes
+    for kind, seconds in sorted(by_kind.items(), key=lambda item: -item[1]):
+        print(f"    {kind:<40}{seconds:>8.1f} s  {seconds / busy:>6.1%}")
+    rest = busy - sum(by_kind.values())
+    print(f"    {'not sampled (short-lived, the bench)':<40}{rest:>8.1f} s  {rest / busy:>6.1%}")
+    print(f"    {sampled['task_runners']} task runner processes, by task (processes, CPU seconds):")
+    for task, (count, seconds) in sorted(sampled.get("runner_cpu_by_task", {}).items(), key=lambda item: -item[1][1]):
+        print(f"      {task:<38}{count:>4.0f} {seconds:>8.1f} s")
+    print("    the busiest processes of kind 'other':")
+    for cmdline, seconds in sampled["top_other"]:
+        print(f"      {seconds:7.1f} s  {cmdline}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=500)
@@ -244,6 +276,11 @@ def main() -> int:
         "--tesseract-cpu",
         action="store_true",
         help="time every Tesseract process (wall and CPU) and the machine's CPU on both sides",
+    )
+    parser.add_argument(
+        "--process-cpu",
+        action="store_true",
+        help="sample every process's CPU during the DAG run and print it by kind (Airflow services, tasks, PG, S3)",
     )
     parser.add_argument(
         "--no-reference-after",
@@ -287,7 +324,21 @@ def main() -> int:
         report = lambda m: print(f"  {m}", flush=True)  # noqa: E731
         t_chain = time.monotonic()
         dag_mark = meter.mark() if meter else None
+        processes = ProcessMeter(period=1.0, exclude_pids={os.getpid()}).start() if args.process_cpu else None
+        busy_before = psutil.cpu_times()
         first = trigger_and_wait(settings, wait=True, timeout_s=args.timeout, report=report)
+        if processes is not None:
+            processes.stop()
+            busy_now = psutil.cpu_times()
+            figures["dag_processes"] = {
+                "by_kind": processes.by_kind(),
+                "task_runners": processes.processes_of("task runner"),
+                "top_other": processes.top("other"),
+                "runners": processes.top("task runner", n=10_000),
+                "machine_busy_s": sum(
+                    getattr(busy_now, f) - getattr(busy_before, f) for f in ("user", "nice", "system", "irq", "softirq")
+                ),
+            }
         if meter and dag_mark:
             figures["dag_meter"] = meter.since(dag_mark)
         outcomes = [first]
@@ -301,6 +352,10 @@ def main() -> int:
         while airflow.has_active_run(INGEST_DAG):
             time.sleep(2)
         figures["e2e"] = timeline(AirflowClient(settings), before, first.run_id, slots)
+        if "dag_processes" in figures:
+            figures["dag_processes"]["runner_cpu_by_task"] = runner_cpu_by_task(
+                figures["dag_processes"].pop("runners"), figures["e2e"]["task_of_ti"]
+            )
         figures["db"] = database_figures(settings)
     finally:
         if settings is not None and not args.keep:
@@ -397,6 +452,8 @@ def main() -> int:
             )
         for side, (scaled, overhead) in figures.get("overhead_same_speed", {}).items():
             print(f"  at the DAG run's machine speed: reference {side} scaled to {scaled:.1f} s, {overhead:+.1%}")
+    if "dag_processes" in figures:
+        print_processes(figures["dag_processes"], figures.get("dag_meter"))
     for problem in problems:
         print(f"  PROBLEM: {problem}")
     return 1 if problems else 0
