@@ -288,7 +288,10 @@ def test_every_interface_text_exists_in_both_languages_and_english_toggle_works(
 
 
 def test_portal_mounts_in_airflow_api_server_under_its_prefix(portal: Portal, monkeypatch) -> None:
-    """Airflow's own mounting code (init_plugins) with the plugin's declaration, then a sign-in through it."""
+    """Airflow's own mounting code (init_plugins) with the plugin's declaration, then a sign-in through it.
+
+    The plugin is imported by every task process (the Task SDK integrates the plugins' macros), so its app
+    must cost nothing until the API server serves a request: it is built on the first one, once."""
     monkeypatch.syspath_prepend(str(Path(__file__).parents[2] / "plugins"))
     monkeypatch.setenv("SOHOA_DATABASE_URL", portal.settings.dsn())
     import sohoa_portal_plugin
@@ -299,13 +302,24 @@ def test_portal_mounts_in_airflow_api_server_under_its_prefix(portal: Portal, mo
     declared = sohoa_portal_plugin.SohoaPortalPlugin.fastapi_apps[0]
     assert declared["url_prefix"] == "/sohoa"
     assert sohoa_portal_plugin.SohoaPortalPlugin.external_views[0]["href"] == "sohoa/"
-    mounted = dict(declared, app=create_app(portal.settings, portal.portal_settings, trigger=portal.trigger))
+    assert isinstance(declared["app"], sohoa_portal_plugin.LazyApp)
+    assert declared["app"]._app is None, "importing the plugin built the portal"
+    builds = []
+
+    def build() -> FastAPI:
+        builds.append(1)
+        return create_app(portal.settings, portal.portal_settings, trigger=portal.trigger)
+
+    mounted = dict(declared, app=sohoa_portal_plugin.LazyApp(build))
     monkeypatch.setattr("airflow.plugins_manager.get_fastapi_plugins", lambda: ([mounted], []))
     host = FastAPI()
     airflow_app.init_plugins(host)
     portal.add_user("can.bo", "can_bo", AGENCY_A)
+    assert not builds
     with TestClient(host, follow_redirects=False) as client:
+        assert not builds
         redirect = client.get("/sohoa/dossiers")
+        assert len(builds) == 1
         assert redirect.status_code == 303
         assert redirect.headers["location"].startswith("/sohoa/login?next=")
         login = client.get("/sohoa/login")
@@ -322,6 +336,7 @@ def test_portal_mounts_in_airflow_api_server_under_its_prefix(portal: Portal, mo
         assert 'href="/sohoa/dossiers"' in page.text
         assert 'src="/sohoa/static/upload.js"' in page.text
         assert client.get("/sohoa/static/portal.css").status_code == 200
+    assert len(builds) == 1
 
 
 def test_create_user_command_makes_the_first_administrator(portal: Portal, monkeypatch) -> None:
