@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sohoa.config import Settings
-from sohoa.db.connection import Connection, connect
+from sohoa.db.connection import Connection, connect, reused
 from sohoa.intake import landing
 from sohoa.intake.landing import classify
 from sohoa.storage import s3
@@ -244,18 +244,19 @@ def ingest_documents(settings: Settings, refs: list[ObjectRef]) -> list[dict[str
 
     client = s3.make_client(settings)
     outcomes = []
-    for ref in refs:
-        obj = from_ref(ref)
-        lk = classify(obj.key)
-        with connect(settings) as conn:
-            if (done := _committed(conn, obj)) is not None:
-                outcomes.append(asdict(DocumentOutcome(obj.key, ALREADY_DONE, done[1] or "")))
-                continue
-            if lk.kind in ("scan", "result", "inbox"):
-                outcome = ingest_document(conn, client, settings, obj, lk)
-            else:
-                outcome = quarantine_unknown_key(conn, client, settings, obj, lk)
-        outcomes.append(asdict(outcome))
+    with reused(settings) as conn:
+        for ref in refs:
+            obj = from_ref(ref)
+            lk = classify(obj.key)
+            with conn:  # one transaction per object: its data and its landing mark commit together
+                if (done := _committed(conn, obj)) is not None:
+                    outcomes.append(asdict(DocumentOutcome(obj.key, ALREADY_DONE, done[1] or "")))
+                    continue
+                if lk.kind in ("scan", "result", "inbox"):
+                    outcome = ingest_document(conn, client, settings, obj, lk)
+                else:
+                    outcome = quarantine_unknown_key(conn, client, settings, obj, lk)
+            outcomes.append(asdict(outcome))
     return outcomes
 
 
@@ -309,9 +310,10 @@ def ocr_originals(settings: Settings, shas: list[str]) -> list[dict[str, Any]]:
 
     client = s3.make_client(settings)
     outcomes = []
-    for sha in shas:
-        with connect(settings) as conn:
-            outcomes.append(asdict(ocr_original(conn, client, settings, sha)))
+    with reused(settings) as conn:
+        for sha in shas:
+            with conn:  # one transaction per original: its OCR, findings and fields commit together
+                outcomes.append(asdict(ocr_original(conn, client, settings, sha)))
     return outcomes
 
 
