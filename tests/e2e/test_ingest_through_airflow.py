@@ -273,3 +273,15 @@ def test_no_applicant_identity_in_airflow_task_or_service_logs(airflow_settings:
         leaks += [f"{path}: {n}" for n in people if n in text]
         leaks += [f"{path}: {name}" for name in people.values() if fold(name) in folded]
     assert not leaks, leaks
+
+
+def test_the_portal_answers_under_sohoa_in_airflows_api_server(airflow_settings: Settings) -> None:
+    """The plugin mounts the portal in the real API server; its app is built on the first request there, not
+    when a process imports the plugin (every task process does: tests/portal checks that part)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{airflow_settings.airflow_base_url()}/sohoa/login", timeout=30) as response:
+        assert response.status == 200
+        page = response.read().decode("utf-8")
+    assert 'action="/sohoa/login"' in page
+    assert "Đăng nhập" in page
