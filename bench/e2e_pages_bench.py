@@ -27,6 +27,9 @@ With ``--tesseract-cpu`` every Tesseract process, in the reference and in the DA
 wrapper placed first on ``PATH`` (bash's ``time``), and the machine's CPU time (``/proc/stat``: busy, steal) is
 read around each timed part: whether the DAG's pages are slower because Tesseract gets less of a core (waiting
 behind other processes: same CPU seconds, more wall) or because the same work costs it more CPU there.
+With ``--process-cpu`` every process's CPU during the DAG run is sampled each second (``process_meter.py``) and
+printed by kind (Airflow's services, the task supervisors, the task runners by task, PostgreSQL, nanio): where
+the platform's own core-seconds go.
 
 Then it prints where the slot time of the ingestion went (pages in the OCR engine, the rest of each document's
 OCR, the OCR task outside it, idle pool slots between mapped tasks, the phases before and after OCR), the
