@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg2
 import pytest
+from db_rows import rows
 
 from sohoa.config import Settings
 from sohoa.db import connection
@@ -48,14 +49,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def _count(settings: Settings, sql: str) -> int:
-    conn = psycopg2.connect(settings.dsn())
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            row = cur.fetchone()
-            return int(row[0]) if row else 0
-    finally:
-        conn.close()
+    return int(rows(settings, sql)[0][0])
 
 
 def test_storing_and_ocr_use_one_connection_per_task(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
