@@ -57,7 +57,7 @@ sys.path.insert(0, str(BENCH))
 import ocr_bench  # noqa: E402
 import ocr_corpus  # noqa: E402
 from batch_load_bench import ingest_task_seconds, land, settle, start_services  # noqa: E402
-from process_meter import ProcessMeter  # noqa: E402
+from process_meter import ProcessMeter, busy_seconds  # noqa: E402
 
 from sohoa.config import Settings  # noqa: E402
 from sohoa.db.connection import connect  # noqa: E402
@@ -205,7 +205,7 @@ class TesseractMeter:
         lines, cpu = mark
         runs = [line.split() for line in self.log.read_text(encoding="utf-8").splitlines()[lines:]]
         now = psutil.cpu_times()
-        busy = sum(getattr(now, f) - getattr(cpu, f) for f in ("user", "nice", "system", "irq", "softirq"))
+        busy = busy_seconds(cpu, now)
         return {
             "runs": len(runs),
             "wall_s": sum(float(r[0]) for r in runs),
@@ -328,19 +328,15 @@ def main() -> int:
         t_chain = time.monotonic()
         dag_mark = meter.mark() if meter else None
         processes = ProcessMeter(period=1.0, exclude_pids={os.getpid()}).start() if args.process_cpu else None
-        busy_before = psutil.cpu_times()
         first = trigger_and_wait(settings, wait=True, timeout_s=args.timeout, report=report)
         if processes is not None:
             processes.stop()
-            busy_now = psutil.cpu_times()
             figures["dag_processes"] = {
                 "by_kind": processes.by_kind(),
                 "task_runners": processes.processes_of("task runner"),
                 "top_other": processes.top("other"),
                 "runners": processes.top("task runner", n=10_000),
-                "machine_busy_s": sum(
-                    getattr(busy_now, f) - getattr(busy_before, f) for f in ("user", "nice", "system", "irq", "softirq")
-                ),
+                "machine_busy_s": processes.machine_busy_s,
             }
         if meter and dag_mark:
             figures["dag_meter"] = meter.since(dag_mark)

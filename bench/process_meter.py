@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import psutil
 
@@ -40,6 +41,11 @@ KINDS: tuple[tuple[str, str], ...] = (
 RETITLED = ("other", "airflow, other", "executor fork server", "task supervisor (LocalExecutor worker)")
 
 
+def busy_seconds(before: Any, after: Any) -> float:
+    """Core-seconds the machine spent busy between two ``psutil.cpu_times()`` readings (steal and idle left out)."""
+    return float(sum(getattr(after, f) - getattr(before, f) for f in ("user", "nice", "system", "irq", "softirq")))
+
+
 def kind_of(cmdline: str) -> str:
     low = cmdline.lower()
     for pattern, kind in KINDS:
@@ -65,6 +71,8 @@ class ProcessMeter:
     _seen: dict[tuple[int, float], _Seen] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _cpu_at_start: Any = None
+    machine_busy_s: float = 0.0  # the machine's busy core-seconds from start to stop
 
     def _sample(self, initial: bool) -> None:
         for proc in psutil.process_iter(["pid", "create_time", "cmdline", "name"]):
@@ -98,6 +106,7 @@ class ProcessMeter:
             self._sample(initial=False)
 
     def start(self) -> ProcessMeter:
+        self._cpu_at_start = psutil.cpu_times()
         self._sample(initial=True)
         self._thread = threading.Thread(target=self._run, name="process-meter", daemon=True)
         self._thread.start()
@@ -108,6 +117,7 @@ class ProcessMeter:
         if self._thread is not None:
             self._thread.join()
         self._sample(initial=False)
+        self.machine_busy_s = busy_seconds(self._cpu_at_start, psutil.cpu_times())
 
     def by_kind(self) -> dict[str, float]:
         totals: dict[str, float] = {}
