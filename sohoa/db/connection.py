@@ -17,8 +17,7 @@ Connection = psycopg2.extensions.connection
 @contextmanager
 def connect(settings: Settings | None = None, *, dsn: str | None = None) -> Iterator[Connection]:
     """A connection that commits on success and rolls back on error, then closes."""
-    settings = settings or get_settings()
-    conn = psycopg2.connect(dsn or settings.dsn(), application_name="sohoa")
+    conn = _open(settings, dsn)
     try:
         with conn:
             yield conn
@@ -35,9 +34,12 @@ def reused(settings: Settings | None = None) -> Iterator[Connection]:
     a server process start and its catalogue cache for the dozen tables an item touches, each time (the
     ingestion DAG made about 200 of them per 100 documents).
     """
-    settings = settings or get_settings()
-    conn = psycopg2.connect(settings.dsn(), application_name="sohoa")
+    conn = _open(settings)
     try:
         yield conn
     finally:
         conn.close()
+
+
+def _open(settings: Settings | None, dsn: str | None = None) -> Connection:
+    return psycopg2.connect(dsn or (settings or get_settings()).dsn(), application_name="sohoa")
