@@ -1,7 +1,8 @@
--- Per (day, agency) sums of the daily rows {rows} (aliased d), '*' excluded (tat_ca_ngay.sql adds it from
--- these rows). A full build passes the whole daily table (one sequential scan); an incremental build the
--- (agency, day range)s of the temporary table cq, one index range scan per agency (index on ma_co_quan,
--- ngay), so that it reads only the days it recomputes (sohoa/kpi/build.py).
+-- Per (day, agency) sums of the daily rows {rows} (aliased d, with the series' ma_co_quan joined from
+-- kpi.chuoi), '*' excluded (tat_ca_ngay.sql adds it from these rows). A full build passes the whole daily
+-- table (one sequential scan); an incremental build the (agency, day range)s of the temporary table cq, one
+-- range scan of the daily key (chuoi, ngay) per series of the agency, so that it reads only the days it
+-- recomputes (sohoa/kpi/build.py).
 -- Run as INSERT INTO {target} <this>.
 SELECT d.ngay, d.ma_co_quan,
        coalesce(sum(d.tiep_nhan), 0)::integer,

@@ -3,7 +3,9 @@
 -- here), the catalogue, the documents sohoa holds and the working-day calendar.
 --
 -- Run by sohoa/kpi/build.py as INSERT INTO {target} <this>; {dossiers} narrows the dossiers (an incremental
--- build passes the changed ones). Reads the working-day calendar kpi.lich, which the build refreshes first.
+-- build passes the changed ones). Reads the working-day calendar kpi.lich, which the build refreshes first,
+-- and the series numbers kpi.chuoi, to which the build adds the dossiers' new series first (migration 0020:
+-- the facts carry the series number, not the two codes, and are keyed by (khoa, ma_ho_so)).
 --
 -- Vietnam time is UTC+7 without daylight saving (kpi.md); since 1975 Asia/Ho_Chi_Minh has had no other offset,
 -- so local dates are taken with the fixed offset (AT TIME ZONE interval '+07:00'), which is plain arithmetic,
@@ -16,10 +18,12 @@
 -- * ThoiHanGiaiQuyet = 0 makes the day of receipt the deadline day; a negative value is an unknown deadline.
 WITH hs AS (
     SELECT x.*,
+           c.id                                                           AS chuoi,
            p.thoi_han_giai_quyet,
            coalesce(p.co_ket_qua_giay, false)                             AS can_kq_giay,
            coalesce(p.toan_trinh, false)                                  AS toan_trinh
     FROM kpi.dau_vao x
+    JOIN kpi.chuoi c ON c.ma_co_quan = x.ma_co_quan AND c.ma_tthc = x.ma_tthc
     LEFT JOIN sohoa.procedure p ON p.ma_tthc = x.ma_tthc
     WHERE ({dossiers})
 ),
@@ -63,9 +67,9 @@ xet AS (
                END AS x
     ) x1
 )
-SELECT ma_ho_so,
-       ma_co_quan,
-       ma_tthc,
+SELECT hashtextextended(ma_ho_so, 0)                                   AS khoa,
+       ma_ho_so,
+       chuoi,
        kenh,
        trang_thai,
        d_nhan,

@@ -1,12 +1,12 @@
 -- The daily table (kpi.ngay_chi_tiet, published as the view kpi.dossier_daily) for the segments {doan} (the
--- table kpi.doan (ma_co_quan, ma_tthc, tu, den, id), or a part of its series when a full build computes the
--- series in several lanes at once): every day tu <= ngay < den of each (agency, procedure)
+-- table kpi.doan (id, tu, den), id the series number of kpi.chuoi, or a part of its series when a full build
+-- computes the series in several lanes at once): every day tu <= ngay < den of each (agency, procedure)
 -- series, recomputed from all the dossier facts of that series. A full build passes every series over
 -- [first receipt day, B); an incremental build passes only the series and days the changes touched, so both
 -- run exactly this SQL and give the same rows.
 --
 -- Each dossier yields at most three events, each one narrow row of integer contributions keyed by the series'
--- integer id and a day (sorting and hashing on them is cheap, unlike on the text codes):
+-- number and a day (sorting and hashing on them is cheap, unlike on the text codes):
 --   S, on bd (its receipt day, or the segment's first day when received before): the receipt flows when
 --      received in the segment, and the opening of the stocks when it is still open at the end of bd;
 --   E, on its finish day: the resolution/withdrawal flows, and the closing of the stocks;
@@ -26,7 +26,7 @@ WITH f AS (
            least(coalesce(h.d_ket_thuc, 'infinity'::date), s.den)      AS kt,  -- first day no longer open
            greatest(coalesce(h.d_qua_han, 'infinity'::date), h.d_nhan) AS qh   -- first overdue day
     FROM {ho_so} h
-    JOIN {doan} s ON s.ma_co_quan = h.ma_co_quan AND s.ma_tthc = h.ma_tthc
+    JOIN {doan} s ON s.id = h.chuoi
     WHERE h.d_nhan < s.den AND h.d_het > s.tu
     -- OFFSET 0 keeps f a subquery of its own: bd, kt, qh... are computed once per dossier, not at each of
     -- their many uses in the events below (measured: most of the step's time when inlined)
@@ -113,14 +113,14 @@ chay AS (
     WINDOW w AS (PARTITION BY n.id ORDER BY n.ngay)
 ),
 ton AS (
-    SELECT c.*, s.ma_co_quan, s.ma_tthc,
+    SELECT c.*,
            coalesce(c.ngay_sau, s.den) - c.ngay AS buoc  -- days up to the next event (or the segment's end)
     FROM chay c
     JOIN {doan} s ON s.id = c.id
 )
 -- each event day with its flows and end-of-day stocks (i = 0), then the days up to the next event of the
 -- series with the stocks carried over (i > 0, only while some dossier is open)
-SELECT t.ngay + g.i AS ngay, t.ma_co_quan, t.ma_tthc,
+SELECT t.ngay + g.i AS ngay, t.id AS chuoi,
        CASE WHEN g.i = 0 THEN t.tiep_nhan ELSE 0 END AS tiep_nhan,
        CASE WHEN g.i = 0 THEN t.tiep_nhan_truc_tiep ELSE 0 END AS tiep_nhan_truc_tiep,
        CASE WHEN g.i = 0 THEN t.tiep_nhan_truc_tuyen ELSE 0 END AS tiep_nhan_truc_tuyen,

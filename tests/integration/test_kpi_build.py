@@ -219,8 +219,8 @@ def test_a_changed_procedure_deadline_refreshes_its_dossiers(april: Settings) ->
     # re-count the deadlines of that procedure's dossiers (and only those), as a full build would.
     (ma_tthc, dossiers), *_ = _query(
         april,
-        "SELECT ma_tthc, count(*) FROM kpi.ho_so GROUP BY ma_tthc "
-        "ORDER BY count(*) FILTER (WHERE han_tu_lich) DESC, ma_tthc LIMIT 1",
+        "SELECT c.ma_tthc, count(*) FROM kpi.ho_so h JOIN kpi.chuoi c ON c.id = h.chuoi GROUP BY c.ma_tthc "
+        "ORDER BY count(*) FILTER (WHERE h.han_tu_lich) DESC, c.ma_tthc LIMIT 1",
     )
     before = _snapshot(april)
     _query(
@@ -479,3 +479,68 @@ def test_a_full_build_keeps_the_privileges_granted_on_the_kpi_relations(april: S
     finally:
         _query(april, f'DROP OWNED BY "{role}"')
         _query(april, f'DROP ROLE "{role}"')
+
+
+def test_upgrading_to_series_numbers_keeps_every_daily_row(april: Settings, pg_server: str) -> None:
+    # Migration 0020 keys the daily table by a series number (kpi.chuoi) instead of the two codes: a database
+    # built before it must show the same kpi.dossier_daily, column types included, and its next build, finding
+    # the facts cache emptied, must be a full one.
+    from yoyo import get_backend, read_migrations
+
+    from sohoa.db.migrate import MIGRATIONS
+
+    built = _query(april, "SELECT * FROM kpi.dossier_daily ORDER BY ngay, ma_co_quan, ma_tthc")
+    assert built
+    # the rows as the table before 0020 held them: the codes, then every count (auxiliary ones included)
+    counts = [
+        r[0]
+        for r in _query(
+            april,
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'kpi' "
+            "AND table_name = 'ngay_chi_tiet' AND column_name NOT IN ('ngay', 'chuoi') ORDER BY ordinal_position",
+        )
+    ]
+    old_rows = _query(
+        april,
+        f"SELECT d.ngay, c.ma_co_quan, c.ma_tthc, {', '.join('d.' + n for n in counts)} "
+        "FROM kpi.ngay_chi_tiet d JOIN kpi.chuoi c ON c.id = d.chuoi",
+    )
+    columns = (
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'kpi' AND table_name = 'dossier_daily' ORDER BY ordinal_position"
+    )
+    name = f"sohoa_upgrade_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(pg_server)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        url = pg_server.rsplit("/", 1)[0] + "/" + name
+        backend = get_backend(url)
+        migrations = read_migrations(str(MIGRATIONS))
+        with backend.lock():
+            backend.apply_migrations(backend.to_apply(migrations.filter(lambda m: m.id < "0020")))
+        old = psycopg2.connect(url)
+        with old, old.cursor() as cur:
+            cur.execute(columns)
+            old_columns = cur.fetchall()
+            cur.executemany(f"INSERT INTO kpi.ngay_chi_tiet VALUES ({', '.join(['%s'] * len(old_rows[0]))})", old_rows)
+        old.close()
+        with backend.lock():
+            applied = backend.to_apply(migrations)
+            backend.apply_migrations(applied)
+        assert [m.id for m in applied][0].startswith("0020")
+        new = psycopg2.connect(url)
+        with new, new.cursor() as cur:
+            cur.execute(columns)
+            assert cur.fetchall() == old_columns
+            cur.execute("SELECT * FROM kpi.dossier_daily ORDER BY ngay, ma_co_quan, ma_tthc")
+            assert cur.fetchall() == built
+            cur.execute("SELECT count(*) FROM kpi.ho_so")
+            assert cur.fetchone() == (0,)
+            assert kpi_build._first_day(cur, "kpi.ho_so") is None  # so the next build is a full one
+        new.close()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
