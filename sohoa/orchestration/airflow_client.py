@@ -5,6 +5,7 @@ Authentication: a JWT from ``POST /auth/token`` (simple auth manager) with the c
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,9 +16,13 @@ import httpx
 
 from sohoa.config import Settings
 
+log = logging.getLogger(__name__)
+
 INGEST_DAG = "sohoa_ingest"
 OCR_POOL = "sohoa_ocr"
 TERMINAL = {"success", "failed"}
+GET_ATTEMPTS = 4  # a read of the REST API, retried on 5xx or a failed connection
+GET_RETRY_WAIT_S = 0.5  # before the first retry; doubled before each next one
 
 
 class AirflowError(RuntimeError):
@@ -57,7 +62,26 @@ class AirflowClient:
         self.http.headers["Authorization"] = f"Bearer {token}"
 
     def _get(self, path: str, **params: Any) -> Any:
-        response = self.http.get(f"/api/v2{path}", params=params)
+        """GET ``/api/v2<path>``: its JSON, or None for 404.
+
+        A read is retried (``GET_ATTEMPTS`` in all, waiting ``GET_RETRY_WAIT_S`` doubled each time) when the API
+        server answers 5xx or the connection fails: the API server of a busy Airflow answers a single request 500
+        now and then (seen in CI: ``/assets/events`` while the scheduler was writing the run's events), and one
+        such answer must not end ``sohoa run --wait`` while the runs it follows go on. Writes are never retried.
+        """
+        wait = GET_RETRY_WAIT_S
+        for attempt in range(1, GET_ATTEMPTS + 1):
+            try:
+                response = self.http.get(f"/api/v2{path}", params=params)
+            except httpx.TransportError:
+                if attempt == GET_ATTEMPTS:
+                    raise
+            else:
+                if response.status_code < 500 or attempt == GET_ATTEMPTS:
+                    break
+            log.warning("Airflow API GET %s failed (attempt %d of %d); retrying", path, attempt, GET_ATTEMPTS)
+            time.sleep(wait)
+            wait *= 2
         if response.status_code == 404:
             return None
         response.raise_for_status()
