@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -408,18 +409,14 @@ def test_cli_builds_and_reports_in_one_line_each(settings: Settings, monkeypatch
     assert _query(settings, "SELECT count(*) FROM kpi.build_log WHERE status = 'ok'")[0][0] == 2
 
 
-def test_upgrading_to_the_period_counts_keeps_every_indicator_row(april: Settings, pg_server: str) -> None:
-    # Migration 0018 replaces the table kpi.indicator by a view over kpi.ky_co_quan: a database built before it
-    # must show the same rows, column types included, and go on with incremental builds from them.
+@contextmanager
+def _database_before(pg_server: str, migration: str) -> Iterator[tuple[str, Callable[[], list[str]]]]:
+    """A new database migrated up to (not including) ``migration``: its URL and a function that applies the
+    remaining migrations and returns their ids; dropped at the end."""
     from yoyo import get_backend, read_migrations
 
     from sohoa.db.migrate import MIGRATIONS
 
-    built = _query(april, "SELECT * FROM kpi.indicator ORDER BY ky, tu_ngay, ma_co_quan, chi_so")
-    columns = (
-        "SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns "
-        "WHERE table_schema = 'kpi' AND table_name = 'indicator' ORDER BY ordinal_position"
-    )
     name = f"sohoa_upgrade_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(pg_server)
     admin.autocommit = True
@@ -430,17 +427,37 @@ def test_upgrading_to_the_period_counts_keeps_every_indicator_row(april: Setting
         backend = get_backend(url)
         migrations = read_migrations(str(MIGRATIONS))
         with backend.lock():
-            backend.apply_migrations(backend.to_apply(migrations.filter(lambda m: m.id < "0018")))
+            backend.apply_migrations(backend.to_apply(migrations.filter(lambda m: m.id < migration)))
+
+        def upgrade() -> list[str]:
+            with backend.lock():
+                applied = backend.to_apply(migrations)
+                backend.apply_migrations(applied)
+            return [m.id for m in applied]
+
+        yield url, upgrade
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_upgrading_to_the_period_counts_keeps_every_indicator_row(april: Settings, pg_server: str) -> None:
+    # Migration 0018 replaces the table kpi.indicator by a view over kpi.ky_co_quan: a database built before it
+    # must show the same rows, column types included, and go on with incremental builds from them.
+    built = _query(april, "SELECT * FROM kpi.indicator ORDER BY ky, tu_ngay, ma_co_quan, chi_so")
+    columns = (
+        "SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns "
+        "WHERE table_schema = 'kpi' AND table_name = 'indicator' ORDER BY ordinal_position"
+    )
+    with _database_before(pg_server, "0018") as (url, upgrade):
         old = psycopg2.connect(url)
         with old, old.cursor() as cur:
             cur.execute(columns)
             old_columns = cur.fetchall()
             cur.executemany(f"INSERT INTO kpi.indicator VALUES ({', '.join(['%s'] * len(built[0]))})", built)
         old.close()
-        with backend.lock():
-            applied = backend.to_apply(migrations)
-            backend.apply_migrations(applied)
-        assert [m.id for m in applied][0].startswith("0018")
+        assert upgrade()[0].startswith("0018")
         new = psycopg2.connect(url)
         with new, new.cursor() as cur:
             cur.execute(columns)
@@ -450,10 +467,6 @@ def test_upgrading_to_the_period_counts_keeps_every_indicator_row(april: Setting
             cur.execute("SELECT relkind FROM pg_class WHERE oid = 'kpi.indicator'::regclass")
             assert cur.fetchone() == ("v",)
         new.close()
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_a_full_build_keeps_the_privileges_granted_on_the_kpi_relations(april: Settings) -> None:
@@ -485,10 +498,6 @@ def test_upgrading_to_series_numbers_keeps_every_daily_row(april: Settings, pg_s
     # Migration 0020 keys the daily table by a series number (kpi.chuoi) instead of the two codes: a database
     # built before it must show the same kpi.dossier_daily, column types included, and its next build, finding
     # the facts cache emptied, must be a full one.
-    from yoyo import get_backend, read_migrations
-
-    from sohoa.db.migrate import MIGRATIONS
-
     built = _query(april, "SELECT * FROM kpi.dossier_daily ORDER BY ngay, ma_co_quan, ma_tthc")
     assert built
     # the rows as the table before 0020 held them: the codes, then every count (auxiliary ones included)
@@ -509,27 +518,14 @@ def test_upgrading_to_series_numbers_keeps_every_daily_row(april: Settings, pg_s
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = 'kpi' AND table_name = 'dossier_daily' ORDER BY ordinal_position"
     )
-    name = f"sohoa_upgrade_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        url = pg_server.rsplit("/", 1)[0] + "/" + name
-        backend = get_backend(url)
-        migrations = read_migrations(str(MIGRATIONS))
-        with backend.lock():
-            backend.apply_migrations(backend.to_apply(migrations.filter(lambda m: m.id < "0020")))
+    with _database_before(pg_server, "0020") as (url, upgrade):
         old = psycopg2.connect(url)
         with old, old.cursor() as cur:
             cur.execute(columns)
             old_columns = cur.fetchall()
             cur.executemany(f"INSERT INTO kpi.ngay_chi_tiet VALUES ({', '.join(['%s'] * len(old_rows[0]))})", old_rows)
         old.close()
-        with backend.lock():
-            applied = backend.to_apply(migrations)
-            backend.apply_migrations(applied)
-        assert [m.id for m in applied][0].startswith("0020")
+        assert upgrade()[0].startswith("0020")
         new = psycopg2.connect(url)
         with new, new.cursor() as cur:
             cur.execute(columns)
@@ -540,7 +536,3 @@ def test_upgrading_to_series_numbers_keeps_every_daily_row(april: Settings, pg_s
             assert cur.fetchone() == (0,)
             assert kpi_build._first_day(cur, "kpi.ho_so") is None  # so the next build is a full one
         new.close()
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
