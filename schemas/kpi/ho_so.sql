@@ -67,7 +67,7 @@ xet AS (
                END AS x
     ) x1
 )
-SELECT hashtextextended(ma_ho_so, 0)                                   AS khoa,
+SELECT kpi.khoa(ma_ho_so)                                              AS khoa,
        ma_ho_so,
        chuoi,
        kenh,

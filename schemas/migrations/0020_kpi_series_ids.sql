@@ -26,10 +26,15 @@ CREATE TABLE kpi.chuoi (
     CONSTRAINT chuoi_ma UNIQUE (ma_co_quan, ma_tthc)
 );
 
+-- The first column of the facts' key: the one definition that the facts (schemas/kpi/ho_so.sql) and the
+-- build's lookups by dossier (sohoa/kpi/build.py) both use. A SQL function of one expression, inlined.
+CREATE FUNCTION kpi.khoa(ma_ho_so text) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT hashtextextended(ma_ho_so, 0) $$;
+
 -- The facts (schemas/kpi/ho_so.sql writes these columns in this order).
 DROP TABLE kpi.ho_so;
 CREATE UNLOGGED TABLE kpi.ho_so (
-    khoa              bigint   NOT NULL,  -- hashtextextended(ma_ho_so, 0): the key's first column
+    khoa              bigint   NOT NULL,  -- kpi.khoa(ma_ho_so): the key's first column
     ma_ho_so          text     NOT NULL,
     chuoi             integer  NOT NULL,  -- kpi.chuoi.id of (MaCoQuan, MaTTHC)
     kenh              smallint NOT NULL,

@@ -588,7 +588,7 @@ _PROCEDURE_CHANGES = """
 """
 
 # a fact row of the dossier doi.ma_ho_so, through the facts' key (khoa, ma_ho_so)
-_BY_KEY = "h.khoa = hashtextextended(doi.ma_ho_so, 0) AND h.ma_ho_so = doi.ma_ho_so"
+_BY_KEY = "h.khoa = kpi.khoa(doi.ma_ho_so) AND h.ma_ho_so = doi.ma_ho_so"
 
 _HOLIDAY_CHANGES = """
     (SELECT ngay FROM kpi.ngay_nghi EXCEPT SELECT ngay FROM kpi.ngay_nghi_da_dung)
