@@ -46,6 +46,7 @@ import psycopg2.extensions
 
 from sohoa.config import Settings
 from sohoa.db.connection import Connection
+from sohoa.kpi import daily_parts
 from sohoa.kpi.lanes import Lanes
 from sohoa.kpi.sql import render
 
@@ -81,9 +82,12 @@ _INDEXES: dict[str, dict[str, str]] = {
     "ky_co_quan": {"co_quan": "ma_co_quan, ky, tu_ngay"},
 }
 _NEW = {name: f"kpi.{name}_moi" for name in _KEYS}  # the tables a full build builds beside the live ones
-# A full build computes the daily table in this many lanes at once, each over a share of the series (by id):
-# one per core of a 2-core server, with a third lane indexing the facts meanwhile.
+# A full build computes the daily table in this many lanes at once, each over a range of the series numbers
+# (a partition, sohoa.kpi.daily_parts): one per core of a 2-core server, with a third lane indexing the facts
+# meanwhile.
 _DAILY_LANES = int(os.environ.get("SOHOA_KPI_DAILY_LANES", "2"))
+# the daily lanes' sums per (day, agency), scratch of a full build
+_AGENCY_PARTS = "kpi.co_quan_ngay_moi_phan"
 
 # The views over the tables a full build swaps in (kpi.dossier_daily, kpi.indicator): a view is bound to the
 # table it was created on, so the swap drops them and creates them again from their own definition, read from
@@ -364,7 +368,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
 
     say("dossier facts")
 
-    def facts(c: Cursor) -> tuple[int, date | None]:
+    def facts(c: Cursor) -> tuple[int, date | None, list[daily_parts.Range]]:
         # the working-day calendar of this snapshot's holidays, for the facts' counted deadlines
         _calendar(c)
         _number_series(c, "true")
@@ -373,36 +377,65 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         c.execute(f"CREATE UNLOGGED TABLE {new['ho_so']} AS " + render("ho_so", dossiers="true"))
         rows = c.rowcount
         c.execute(f"ANALYZE {new['ho_so']}")
-        # the (agency, procedure) series, each over [its first receipt day, B)
+        # the (agency, procedure) series, each over [its first receipt day, B), and their dossiers
         c.execute("DELETE FROM kpi.doan")
         c.execute(
-            f"""INSERT INTO kpi.doan (id, tu, den)
-                SELECT chuoi, min(d_nhan), %s::date FROM {new["ho_so"]} WHERE d_nhan < %s GROUP BY chuoi""",
+            f"""WITH s AS (SELECT chuoi, min(d_nhan) AS tu, count(*) AS n FROM {new["ho_so"]}
+                           WHERE d_nhan < %s GROUP BY chuoi),
+                    doan AS (INSERT INTO kpi.doan (id, tu, den) SELECT chuoi, tu, %s::date FROM s)
+                SELECT chuoi, n, tu FROM s ORDER BY chuoi""",
             (build_date, build_date),
         )
+        series = c.fetchall()
         c.execute("ANALYZE kpi.doan")
-        c.execute("SELECT min(tu) FROM kpi.doan")
-        first = _scalar_date(c)
-        for name in ("ngay_chi_tiet", "co_quan_ngay", "ky_co_quan"):
+        first = min((tu for _, _, tu in series), default=None)
+        # the daily table, partitioned by series number: one partition per lane (sohoa.kpi.daily_parts)
+        c.execute(
+            f"CREATE TABLE {new['ngay_chi_tiet']} (LIKE kpi.ngay_chi_tiet INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
+            "PARTITION BY RANGE (chuoi)"
+        )
+        for name in ("co_quan_ngay", "ky_co_quan"):
             c.execute(f"CREATE TABLE {new[name]} (LIKE kpi.{name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-        return rows, first
+        # each daily lane's sums per (day, agency) of its own series, added up by the periods lane
+        c.execute(f"CREATE UNLOGGED TABLE {_AGENCY_PARTS} (LIKE kpi.co_quan_ngay)")
+        return rows, first, daily_parts.split([(i, n) for i, n, _ in series], _DAILY_LANES)
 
-    [(counts.dossiers, first)] = lanes.run([facts], snapshot=snapshot)
+    [(counts.dossiers, first, ranges)] = lanes.run([facts], snapshot=snapshot)
     counts.first_day = first
 
     say("daily table")
 
-    def daily(half: int) -> Callable[[Cursor], int]:
+    def daily(lane: int, r: daily_parts.Range) -> Callable[[Cursor], int]:
         def job(c: Cursor) -> int:
             # The planner reads the segment conditions (d_nhan < den AND d_het > tu) as selective and joins the
             # facts series by series through an index: millions of random heap reads. A full build's segments
             # cover every dossier, so one hash join over a sequential scan is right (10M: 121 s -> 96 s).
             c.execute("SET LOCAL enable_nestloop = off")
-            series = f"(SELECT * FROM kpi.doan WHERE id % {_DAILY_LANES} = {half})"
-            c.execute(f"INSERT INTO {new['ngay_chi_tiet']} " + render("ngay_chi_tiet", ho_so=new["ho_so"], doan=series))
-            return int(c.rowcount)
+            part = daily_parts.table(lane)
+            series = f"(SELECT * FROM kpi.doan WHERE {daily_parts.condition('id', r)})"
+            c.execute(f"CREATE TABLE {part} AS " + render("ngay_chi_tiet", ho_so=new["ho_so"], doan=series))
+            rows = int(c.rowcount)
+            c.execute(f"INSERT INTO {_AGENCY_PARTS} " + render("co_quan_ngay", rows=_with_agency(part)))
+            # the daily table's constraints (NOT NULL) and a CHECK of the range, verified in one scan, so that
+            # attaching it needs none; then its key and index, which the parent's adopt in the keys stage
+            name = part.removeprefix("kpi.")
+            c.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'kpi.ngay_chi_tiet'::regclass AND attnum > 0 "
+                "AND attnotnull AND NOT attisdropped ORDER BY attnum"
+            )
+            not_null = [f"ALTER {row[0]} SET NOT NULL" for row in c.fetchall()]
+            c.execute(
+                f"ALTER TABLE {part} {', '.join(not_null)}, "
+                f"ADD CONSTRAINT {name}_khoang CHECK ({daily_parts.condition('chuoi', r)})"
+            )
+            c.execute(f"ALTER TABLE {part} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({_KEYS['ngay_chi_tiet']})")
+            for suffix, columns in _INDEXES["ngay_chi_tiet"].items():
+                c.execute(f"CREATE INDEX {name}_{suffix} ON {part} ({columns})")
+            c.execute(f"ALTER TABLE {new['ngay_chi_tiet']} ATTACH PARTITION {part} FOR VALUES {daily_parts.bound(r)}")
+            c.execute(f"ALTER TABLE {part} DROP CONSTRAINT {name}_khoang")
+            return rows
 
-        job.__name__ = f"daily_{half}"
+        job.__name__ = f"daily_{lane}"
         return job
 
     def facts_indexes(c: Cursor) -> int:
@@ -410,30 +443,24 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         _indexes(c, "ho_so")
         return 0
 
-    rows = lanes.run([*(daily(h) for h in range(_DAILY_LANES)), facts_indexes])
+    rows = lanes.run([*(daily(lane, r) for lane, r in enumerate(ranges)), facts_indexes])
     counts.daily = sum(rows)
 
     say("agency days and periods")
 
-    def daily_indexes(c: Cursor) -> None:
-        # one lane: on integer and date columns the two take about as long as the periods lane beside them
-        _key(c, "ngay_chi_tiet")
-        _indexes(c, "ngay_chi_tiet")
-
     def periods(c: Cursor) -> tuple[int, list[date]]:
         if first is None:  # no dossier received before B: the tables stay empty, with their indexes
+            c.execute(f"DROP TABLE {_AGENCY_PARTS}")
             for name in ("co_quan_ngay", "ky_co_quan"):
                 _key(c, name)
                 _indexes(c, name)
             return 0, []
         c.execute("CREATE TEMP TABLE cq (ma_co_quan text, tu date, den date) ON COMMIT DROP")
         _period_tables(c)
-        c.execute(
-            "INSERT INTO cq SELECT DISTINCT c.ma_co_quan, %s::date, %s::date FROM kpi.doan s "
-            "JOIN kpi.chuoi c ON c.id = s.id UNION ALL SELECT '*', %s, %s",
-            (first, build_date, first, build_date),
-        )
-        _agency_days(c, new["co_quan_ngay"], new["ngay_chi_tiet"], every_row=True)
+        c.execute("INSERT INTO cq VALUES ('*', %s, %s)", (first, build_date))  # '*' every day
+        # the agencies' days, added up from the daily lanes' sums, then '*'
+        _agency_days(c, new["co_quan_ngay"], f"{_AGENCY_PARTS} d")
+        c.execute(f"DROP TABLE {_AGENCY_PARTS}")
         _key(c, "co_quan_ngay")
         _indexes(c, "co_quan_ngay")
         c.execute(f"ANALYZE {new['co_quan_ngay']}")
@@ -448,12 +475,16 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         _indexes(c, "ky_co_quan")
         return indicator_rows, _months(c)
 
-    _, (counts.indicator, counts.months) = lanes.run([daily_indexes, periods])
+    [(counts.indicator, counts.months)] = lanes.run([periods])
 
     say("keys")
 
     def keys(c: Cursor) -> None:
         for name, table in new.items():
+            if name == "ngay_chi_tiet":  # partitioned: its key and index adopt those of its partitions
+                c.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name}_moi_pkey PRIMARY KEY ({_KEYS[name]})")
+                _indexes(c, name)
+                continue
             c.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name}_moi_pkey PRIMARY KEY USING INDEX {name}_moi_pkey")
         # (the facts were analysed in their own lane, before the daily lanes planned their join)
         for name in ("ngay_chi_tiet", "ky_co_quan"):
@@ -469,13 +500,20 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
     )
     views: dict[str, str] = dict(cur.fetchall())
     grants = _grants(cur, [*views, *new])
+    # (the lanes' names: this transaction's snapshot, older than their commits, does not see the partitions)
+    parts = [daily_parts.table(lane).removeprefix("kpi.") for lane in range(len(ranges))]
     for view in views:
         cur.execute(f"DROP VIEW kpi.{view}")
     for name, table in new.items():
-        cur.execute(f"DROP TABLE kpi.{name}")
+        cur.execute(f"DROP TABLE kpi.{name}")  # with its partitions
         cur.execute(f"ALTER TABLE {table} RENAME TO {name}")
         for suffix in ["pkey", *_INDEXES[name]]:
             cur.execute(f"ALTER INDEX kpi.{name}_moi_{suffix} RENAME TO {name}_{suffix}")
+    for part in parts:  # ngay_chi_tiet_moi_<lane> -> ngay_chi_tiet_<lane>, and their indexes
+        live = part.replace("_moi_", "_", 1)
+        cur.execute(f"ALTER TABLE kpi.{part} RENAME TO {live}")
+        for suffix in ["pkey", *_INDEXES["ngay_chi_tiet"]]:
+            cur.execute(f"ALTER INDEX kpi.{part}_{suffix} RENAME TO {live}_{suffix}")
     for view, definition in views.items():
         cur.execute(f"CREATE VIEW kpi.{view} AS {definition}")
     for grant in grants:
@@ -504,26 +542,32 @@ def _drop_beside(conn: Connection) -> None:
     transaction of their own: lanes commit them, so the build's rollback does not remove them."""
     conn.autocommit = True
     with conn.cursor() as cur:
-        for table in _NEW.values():
+        # (the daily table with its partitions: a lane attaches its partition in the transaction that makes it)
+        for table in [*_NEW.values(), _AGENCY_PARTS]:
             cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _agency_days(cur: Cursor, target: str, daily: str, *, every_row: bool = False) -> None:
-    """Fill ``target`` for the (agency, day range)s of ``cq``: the agencies from the daily table (with
-    ``every_row``, all its rows: a full build's ``cq`` covers them all), then '*' from the agencies' rows
-    (much smaller than the daily table)."""
-    if every_row:
-        rows = f"(SELECT x.*, c.ma_co_quan FROM {daily} x JOIN kpi.chuoi c ON c.id = x.chuoi) d"
-    else:
-        # every series of each agency of cq, one range of the daily key (chuoi, ngay) each; OFFSET 0 keeps the
-        # range scans (flattened, the planner joined the whole daily table: 10M dossiers, 3.4 s instead of 0.4 s)
-        rows = (
-            "(SELECT x.*, c.ma_co_quan FROM cq JOIN kpi.chuoi c ON c.ma_co_quan = cq.ma_co_quan "
-            f"CROSS JOIN LATERAL (SELECT * FROM {daily} y WHERE y.chuoi = c.id "
-            "AND y.ngay >= cq.tu AND y.ngay < cq.den OFFSET 0) x WHERE cq.ma_co_quan <> '*') d"
-        )
+def _agency_days(cur: Cursor, target: str, rows: str) -> None:
+    """Fill ``target`` for the (agency, day range)s of ``cq``: the agencies from ``rows`` (daily rows with
+    their agency, aliased d: :data:`_CQ_DAILY_ROWS`, or a full build's sums of its lanes), then '*' from the
+    agencies' rows (much smaller than the daily table)."""
     cur.execute(f"INSERT INTO {target} " + render("co_quan_ngay", rows=rows))
     cur.execute(f"INSERT INTO {target} " + render("tat_ca_ngay", cqn=target))
+
+
+def _with_agency(daily: str) -> str:
+    """Every row of the daily table ``daily`` with its agency, as co_quan_ngay.sql reads them."""
+    return f"(SELECT x.*, c.ma_co_quan FROM {daily} x JOIN kpi.chuoi c ON c.id = x.chuoi) d"
+
+
+# The daily rows of the (agency, day range)s of cq (an incremental build): every series of each agency, one
+# range of the daily key (chuoi, ngay) each; OFFSET 0 keeps the range scans (flattened, the planner joined the
+# whole daily table: 10M dossiers, 3.4 s instead of 0.4 s).
+_CQ_DAILY_ROWS = (
+    "(SELECT x.*, c.ma_co_quan FROM cq JOIN kpi.chuoi c ON c.ma_co_quan = cq.ma_co_quan "
+    "CROSS JOIN LATERAL (SELECT * FROM kpi.ngay_chi_tiet y WHERE y.chuoi = c.id "
+    "AND y.ngay >= cq.tu AND y.ngay < cq.den OFFSET 0) x WHERE cq.ma_co_quan <> '*') d"
+)
 
 
 def _number_series(cur: Cursor, dossiers: str) -> None:
@@ -699,7 +743,7 @@ def _incremental(
     cur.execute("UPDATE cq SET tu = greatest(tu, %s), den = least(den, %s)", (first, b))
     cur.execute("""DELETE FROM kpi.co_quan_ngay c USING cq
                    WHERE c.ma_co_quan = cq.ma_co_quan AND c.ngay >= cq.tu AND c.ngay < cq.den""")
-    _agency_days(cur, "kpi.co_quan_ngay", "kpi.ngay_chi_tiet")
+    _agency_days(cur, "kpi.co_quan_ngay", _CQ_DAILY_ROWS)
 
     say("periods")
     _period_tables(cur)

@@ -277,8 +277,9 @@ def test_a_failed_build_leaves_the_previous_tables_and_is_logged(
     with pytest.raises(RuntimeError, match="disk full"):
         kpi_build.build(april, build_date=fx.BUILD_DATE, full=True, reports=False)
     assert _snapshot(april) == before
-    # the tables the lanes built beside (and committed) are gone with the failed build
-    assert _query(april, "SELECT relname FROM pg_class WHERE relname LIKE %s", "%\\_moi") == []
+    # the tables the lanes built beside (and committed: the daily table's partitions, the sums per agency of
+    # the daily lanes...) are gone with the failed build
+    assert _query(april, "SELECT relname FROM pg_class WHERE relname LIKE %s", "%\\_moi%") == []
     log = _query(
         april,
         "SELECT kind, status, error, den_ngay, phien_ban, daily_rows, indicator_rows, duration_s "
@@ -536,3 +537,45 @@ def test_upgrading_to_series_numbers_keeps_every_daily_row(april: Settings, pg_s
             assert cur.fetchone() == (0,)
             assert kpi_build._first_day(cur, "kpi.ho_so") is None  # so the next build is a full one
         new.close()
+
+
+def test_partitioning_the_daily_table_keeps_its_rows_key_and_privileges(april: Settings, pg_server: str) -> None:
+    # Migration 0022 makes kpi.ngay_chi_tiet a table partitioned by series number: a database built before it
+    # must show the same kpi.dossier_daily, keep its key, and a reporting role must still read the view.
+    built = _query(april, "SELECT * FROM kpi.dossier_daily ORDER BY ngay, ma_co_quan, ma_tthc")
+    series = _query(april, "SELECT id, ma_co_quan, ma_tthc FROM kpi.chuoi")
+    daily = _query(april, "SELECT * FROM kpi.ngay_chi_tiet")
+    role = f"bao_cao_{uuid.uuid4().hex[:8]}"
+    with _database_before(pg_server, "0022") as (url, upgrade):
+        old = psycopg2.connect(url)
+        with old, old.cursor() as cur:
+            cur.execute(f'CREATE ROLE "{role}"')
+            cur.execute(f'GRANT SELECT ON kpi.dossier_daily TO "{role}"')
+            cur.executemany("INSERT INTO kpi.chuoi (id, ma_co_quan, ma_tthc) VALUES (%s, %s, %s)", series)
+            cur.executemany(f"INSERT INTO kpi.ngay_chi_tiet VALUES ({', '.join(['%s'] * len(daily[0]))})", daily)
+        old.close()
+        try:
+            assert upgrade()[0].startswith("0022")
+            new = psycopg2.connect(url)
+            with new, new.cursor() as cur:
+                cur.execute("SELECT * FROM kpi.dossier_daily ORDER BY ngay, ma_co_quan, ma_tthc")
+                assert cur.fetchall() == built
+                cur.execute("SELECT relkind FROM pg_class WHERE oid = 'kpi.ngay_chi_tiet'::regclass")
+                assert cur.fetchone() == ("p",)
+                cur.execute(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = 'kpi.ngay_chi_tiet'::regclass AND contype = 'p'"
+                )
+                assert cur.fetchone() == ("PRIMARY KEY (chuoi, ngay)",)
+                cur.execute("SELECT has_table_privilege(%s, 'kpi.dossier_daily', 'SELECT')", (role,))
+                assert cur.fetchone() == (True,)
+                with pytest.raises(psycopg2.errors.UniqueViolation):
+                    cur.execute(f"INSERT INTO kpi.ngay_chi_tiet VALUES ({', '.join(['%s'] * len(daily[0]))})", daily[0])
+            new.close()
+        finally:
+            admin = psycopg2.connect(url)
+            admin.autocommit = True
+            with admin.cursor() as cur:
+                cur.execute(f'DROP OWNED BY "{role}"')
+                cur.execute(f'DROP ROLE "{role}"')
+            admin.close()
