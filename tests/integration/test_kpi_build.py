@@ -155,6 +155,10 @@ def test_rebuilding_the_same_inputs_gives_the_same_rows(april: Settings) -> None
     assert _snapshot(april) == before
     kpi_build.build(april, build_date=fx.BUILD_DATE, full=True, reports=False)
     assert _snapshot(april) == before
+    # the series keep their numbers, and rebuilding draws no new ones (the next series gets the next number)
+    series = len(_query(april, "SELECT DISTINCT ma_co_quan, ma_tthc FROM kpi.dossier_daily"))
+    assert _query(april, "SELECT count(*), max(id) FROM kpi.chuoi") == [(series, series)]
+    assert _query(april, "SELECT last_value FROM pg_sequences WHERE sequencename = 'chuoi_id_seq'") == [(series,)]
 
 
 def test_incremental_build_equals_a_full_build_after_changes(april: Settings) -> None:
