@@ -1,6 +1,7 @@
 -- Per (day, agency) sums of the daily rows {rows} (aliased d, with the series' ma_co_quan joined from
--- kpi.chuoi), '*' excluded (tat_ca_ngay.sql adds it from these rows). A full build passes the whole daily
--- table (one sequential scan); an incremental build the (agency, day range)s of the temporary table cq, one
+-- kpi.chuoi), '*' excluded (tat_ca_ngay.sql adds it from these rows). A full build passes each lane's
+-- partition of the daily table (one sequential scan each, in its lane), then the lanes' sums (rows of this very
+-- shape, added up per agency and day); an incremental build the (agency, day range)s of the temporary table cq, one
 -- range scan of the daily key (chuoi, ngay) per series of the agency, so that it reads only the days it
 -- recomputes (sohoa/kpi/build.py).
 -- Run as INSERT INTO {target} <this>.
