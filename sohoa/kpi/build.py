@@ -377,16 +377,20 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         c.execute(f"CREATE UNLOGGED TABLE {new['ho_so']} AS " + render("ho_so", dossiers="true"))
         rows = c.rowcount
         c.execute(f"ANALYZE {new['ho_so']}")
-        # the (agency, procedure) series, each over [its first receipt day, B), and their dossiers
-        c.execute("DELETE FROM kpi.doan")
+        # the (agency, procedure) series, each over [its first receipt day, B), and their dossiers: read by a
+        # query of its own, which may run in parallel workers (the same inside an INSERT never does)
         c.execute(
-            f"""WITH s AS (SELECT chuoi, min(d_nhan) AS tu, count(*) AS n FROM {new["ho_so"]}
-                           WHERE d_nhan < %s GROUP BY chuoi),
-                    doan AS (INSERT INTO kpi.doan (id, tu, den) SELECT chuoi, tu, %s::date FROM s)
-                SELECT chuoi, n, tu FROM s ORDER BY chuoi""",
-            (build_date, build_date),
+            f"""SELECT chuoi, count(*), min(d_nhan) FROM {new["ho_so"]} WHERE d_nhan < %s
+                GROUP BY chuoi ORDER BY chuoi""",
+            (build_date,),
         )
         series = c.fetchall()
+        c.execute("DELETE FROM kpi.doan")
+        c.execute(
+            "INSERT INTO kpi.doan (id, tu, den) "
+            "SELECT id, tu, %s::date FROM unnest(%s::integer[], %s::date[]) u(id, tu)",
+            (build_date, [i for i, _, _ in series], [tu for _, _, tu in series]),
+        )
         c.execute("ANALYZE kpi.doan")
         first = min((tu for _, _, tu in series), default=None)
         # the daily table, partitioned by series number: one partition per lane (sohoa.kpi.daily_parts)
