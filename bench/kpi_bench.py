@@ -348,6 +348,7 @@ def main() -> None:
     # the time of each lane of a full build (sohoa.kpi.lanes logs it)
     logging.basicConfig(format="      %(message)s")
     logging.getLogger("sohoa.kpi.lanes").setLevel(logging.INFO)
+    logging.getLogger("sohoa.kpi.build").setLevel(logging.DEBUG)  # the steps of the daily lanes
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dossiers", type=int, default=1_000_000)
     parser.add_argument("--ten-million", action="store_true", help="10,000,000 dossiers")

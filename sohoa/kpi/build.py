@@ -360,8 +360,9 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
 
     The facts lane imports ``snapshot``, the build transaction's own, so the facts come from exactly the state
     whose change captures the build consumes; later lanes read only what earlier ones built. On 2 cores, the
-    daily table is computed in two halves of the series at once while a third lane indexes the facts, then
-    the daily table's key and index are built (one lane) while the agency days and periods are computed from it.
+    daily table is computed in two ranges of the series at once, each lane writing, summing per agency, indexing
+    and attaching its partition; then the agency days and periods are computed from the lanes' sums while two
+    lanes index the facts.
     """
     counts = _Counts()
     new = _NEW
@@ -369,14 +370,18 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
     say("dossier facts")
 
     def facts(c: Cursor) -> tuple[int, date | None, list[daily_parts.Range]]:
+        steps = _Steps("facts lane")
         # the working-day calendar of this snapshot's holidays, for the facts' counted deadlines
         _calendar(c)
         _number_series(c, "true")
+        steps.done("calendar and series numbers")
         # CREATE TABLE AS, unlike INSERT ... SELECT, may run in parallel workers (PostgreSQL 15). The facts are
         # the incremental build's cache, rebuilt by every full build: unlogged (see migration 0014).
         c.execute(f"CREATE UNLOGGED TABLE {new['ho_so']} AS " + render("ho_so", dossiers="true"))
         rows = c.rowcount
+        steps.done("facts")
         c.execute(f"ANALYZE {new['ho_so']}")
+        steps.done("statistics")
         # the (agency, procedure) series, each over [its first receipt day, B), and their dossiers: read by a
         # query of its own, which may run in parallel workers (the same inside an INSERT never does)
         c.execute(
@@ -392,6 +397,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
             (build_date, [i for i, _, _ in series], [tu for _, _, tu in series]),
         )
         c.execute("ANALYZE kpi.doan")
+        steps.done("segments")
         first = min((tu for _, _, tu in series), default=None)
         # the daily table, partitioned by series number: one partition per lane (sohoa.kpi.daily_parts)
         c.execute(
@@ -418,10 +424,13 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
             # one process per lane: the lanes already fill the cores (CREATE TABLE AS may plan parallel workers)
             c.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             part = daily_parts.table(lane)
+            steps = _Steps(f"daily lane {lane}")
             series = f"(SELECT * FROM kpi.doan WHERE {daily_parts.condition('id', r)})"
             c.execute(f"CREATE TABLE {part} AS " + render("ngay_chi_tiet", ho_so=new["ho_so"], doan=series))
             rows = int(c.rowcount)
+            steps.done("rows")
             c.execute(f"INSERT INTO {_AGENCY_PARTS} " + render("co_quan_ngay", rows=_with_agency(part)))
+            steps.done("agency sums")
             # the daily table's constraints (NOT NULL) and a CHECK of the range, verified in one scan, so that
             # attaching it needs none; then its key and index, which the parent's adopt in the keys stage
             name = part.removeprefix("kpi.")
@@ -434,23 +443,30 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
                 f"ALTER TABLE {part} {', '.join(not_null)}, "
                 f"ADD CONSTRAINT {name}_khoang CHECK ({daily_parts.condition('chuoi', r)})"
             )
+            steps.done("constraints")
             c.execute(f"ALTER TABLE {part} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({_KEYS['ngay_chi_tiet']})")
+            steps.done("key")
             for suffix, columns in _INDEXES["ngay_chi_tiet"].items():
                 c.execute(f"CREATE INDEX {name}_{suffix} ON {part} ({columns})")
+                steps.done(suffix)
             c.execute(f"ALTER TABLE {new['ngay_chi_tiet']} ATTACH PARTITION {part} FOR VALUES {daily_parts.bound(r)}")
             c.execute(f"ALTER TABLE {part} DROP CONSTRAINT {name}_khoang")
+            steps.done("attached")
             return rows
 
         job.__name__ = f"daily_{lane}"
         return job
 
-    def facts_indexes(c: Cursor) -> int:
-        _key(c, "ho_so")
-        _indexes(c, "ho_so")
-        return 0
-
-    rows = lanes.run([*(daily(lane, r) for lane, r in enumerate(ranges)), facts_indexes])
+    rows = lanes.run([daily(lane, r) for lane, r in enumerate(ranges)])
     counts.daily = sum(rows)
+
+    # The facts' key and indexes, beside the periods lane (which has one core's work): built beside the daily
+    # lanes, they took a third of the cores from them for the whole time they ran.
+    def facts_key(c: Cursor) -> None:
+        _key(c, "ho_so")
+
+    def facts_indexes(c: Cursor) -> None:
+        _indexes(c, "ho_so")
 
     say("agency days and periods")
 
@@ -481,7 +497,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         _indexes(c, "ky_co_quan")
         return indicator_rows, _months(c)
 
-    [(counts.indicator, counts.months)] = lanes.run([periods])
+    (counts.indicator, counts.months), _, _ = lanes.run([periods, facts_key, facts_indexes])
 
     say("keys")
 
@@ -551,6 +567,19 @@ def _drop_beside(conn: Connection) -> None:
         # (the daily table with its partitions: a lane attaches its partition in the transaction that makes it)
         for table in [*_NEW.values(), _AGENCY_PARTS]:
             cur.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+class _Steps:
+    """Logs how long each step of a lane took (at DEBUG: ``bench/kpi_bench.py`` shows them)."""
+
+    def __init__(self, lane: str) -> None:
+        self._lane = lane
+        self._last = time.monotonic()
+
+    def done(self, step: str) -> None:
+        now = time.monotonic()
+        log.debug("KPI %s: %s in %.1f s", self._lane, step, now - self._last)
+        self._last = now
 
 
 def _agency_days(cur: Cursor, target: str, rows: str) -> None:
