@@ -74,13 +74,19 @@ _KEYS: dict[str, str] = {
 _INDEXES: dict[str, dict[str, str]] = {
     # no index on ma_tthc: only a catalogue change reads the facts by procedure (a sequential scan of seconds,
     # on the rare nights it happens), while the index cost 11 s of every 10M full build
-    # nor on d_het: an incremental build finds the series with open dossiers in the daily table (migration 0021)
-    "ho_so": {"d_nhan": "d_nhan", "chuoi": "chuoi, d_het"},
+    # nor on d_het: an incremental build finds the series with open dossiers in the daily table (migration 0021);
+    # d_nhan: see _RECENT
+    "ho_so": {"chuoi": "chuoi, d_het"},
     # no (agency, day) index: an incremental build reads an agency's days series by series through the key
     "ngay_chi_tiet": {"ngay": "ngay"},
     "co_quan_ngay": {"ngay": "ngay"},
     "ky_co_quan": {"co_quan": "ma_co_quan, ky, tu_ngay"},
 }
+# The facts' index on d_nhan holds only the dossiers received on or after the date of the full build that made
+# it (a partial index): incremental builds ask the facts for the dossiers received since the previous build date,
+# never before the full build's (the first receipt day comes from the daily table). The whole index cost 10-17 s
+# of one core in every 10M full build.
+_RECENT = "d_nhan"
 _NEW = {name: f"kpi.{name}_moi" for name in _KEYS}  # the tables a full build builds beside the live ones
 # A full build computes the daily table in this many lanes at once, each over a range of the series numbers
 # (a partition, sohoa.kpi.daily_parts): one per core of a 2-core server, with a third lane indexing the facts
@@ -221,7 +227,7 @@ def build_on(
                 cur.execute("SELECT ngay_build FROM kpi.build_state")
                 row = cur.fetchone()
                 previous: date | None = row[0] if row else None
-                first = _first_day(cur, "kpi.ho_so") if previous is not None else None
+                first = _first_day(cur) if previous is not None and _has_facts(cur) else None
                 kind = _kind(previous, first, from_date, full)
                 if kind == "full":
                     # the lane that computes the facts sees exactly this transaction's snapshot
@@ -308,10 +314,17 @@ def _kind(previous: date | None, first: date | None, from_date: date | None, ful
     return "incremental"
 
 
-def _first_day(cur: Cursor, table: str) -> date | None:
-    cur.execute(f"SELECT min(d_nhan) FROM {table}")
-    row = cur.fetchone()
-    return row[0] if row else None
+def _first_day(cur: Cursor) -> date | None:
+    """The first receipt day before the build date: the first day of the daily table (a dossier always has a
+    row on its receipt day), through its day index."""
+    cur.execute("SELECT min(ngay) FROM kpi.ngay_chi_tiet")
+    return _scalar_date(cur)
+
+
+def _has_facts(cur: Cursor) -> bool:
+    """Whether the facts cache holds anything (emptied by a crash or a migration: the next build is full)."""
+    cur.execute("SELECT EXISTS (SELECT 1 FROM kpi.ho_so)")
+    return bool(_scalar(cur))
 
 
 def _calendar(cur: Cursor) -> None:
@@ -467,6 +480,9 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
 
     def facts_indexes(c: Cursor) -> None:
         _indexes(c, "ho_so")
+        c.execute(
+            f"CREATE INDEX ho_so_moi_{_RECENT} ON {new['ho_so']} (d_nhan) WHERE d_nhan >= %s::date", (build_date,)
+        )
 
     say("agency days and periods")
 
@@ -529,7 +545,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
     for name, table in new.items():
         cur.execute(f"DROP TABLE kpi.{name}")  # with its partitions
         cur.execute(f"ALTER TABLE {table} RENAME TO {name}")
-        for suffix in ["pkey", *_INDEXES[name]]:
+        for suffix in ["pkey", *_INDEXES[name], *([_RECENT] if name == "ho_so" else [])]:
             cur.execute(f"ALTER INDEX kpi.{name}_moi_{suffix} RENAME TO {name}_{suffix}")
     for part in parts:  # ngay_chi_tiet_moi_<lane> -> ngay_chi_tiet_<lane>, and their indexes
         live = part.replace("_moi_", "_", 1)
@@ -766,8 +782,8 @@ def _incremental(
     cur.execute("RESET enable_seqscan")
 
     say("daily table: first day")
-    first = _first_day(cur, "kpi.ho_so")
-    if first is None or first >= b:
+    first = _first_day(cur)
+    if first is None:
         for table in ("ngay_chi_tiet", "co_quan_ngay", "ky_co_quan"):
             cur.execute(f"DELETE FROM kpi.{table}")
         return counts

@@ -539,7 +539,7 @@ def test_upgrading_to_series_numbers_keeps_every_daily_row(april: Settings, pg_s
             assert cur.fetchall() == built
             cur.execute("SELECT count(*) FROM kpi.ho_so")
             assert cur.fetchone() == (0,)
-            assert kpi_build._first_day(cur, "kpi.ho_so") is None  # so the next build is a full one
+            assert not kpi_build._has_facts(cur)  # so the next build is a full one
         new.close()
 
 
