@@ -434,8 +434,10 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
             # facts series by series through an index: millions of random heap reads. A full build's segments
             # cover every dossier, so one hash join over a sequential scan is right (10M: 121 s -> 96 s).
             c.execute("SET LOCAL enable_nestloop = off")
-            # one process per lane: the lanes already fill the cores (CREATE TABLE AS may plan parallel workers)
+            # one process per lane: the lanes already fill the cores (CREATE TABLE AS and CREATE INDEX may plan
+            # parallel workers)
             c.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            c.execute("SET LOCAL max_parallel_maintenance_workers = 0")
             part = daily_parts.table(lane)
             steps = _Steps(f"daily lane {lane}")
             series = f"(SELECT * FROM kpi.doan WHERE {daily_parts.condition('id', r)})"
@@ -475,10 +477,13 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
 
     # The facts' key and indexes, beside the periods lane (which has one core's work): built beside the daily
     # lanes, they took a third of the cores from them for the whole time they ran.
+    # (one process each: their parallel workers would take the cores from the periods lane, the longest)
     def facts_key(c: Cursor) -> None:
+        c.execute("SET LOCAL max_parallel_maintenance_workers = 0")
         _key(c, "ho_so")
 
     def facts_indexes(c: Cursor) -> None:
+        c.execute("SET LOCAL max_parallel_maintenance_workers = 0")
         _indexes(c, "ho_so")
         c.execute(
             f"CREATE INDEX ho_so_moi_{_RECENT} ON {new['ho_so']} (d_nhan) WHERE d_nhan >= %s::date", (build_date,)
