@@ -481,6 +481,9 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
     def facts_key(c: Cursor) -> None:
         c.execute("SET LOCAL max_parallel_maintenance_workers = 0")
         _key(c, "ho_so")
+        # the daily table's statistics (its partitions', and the parent's over them), here rather than in the
+        # keys stage, which runs alone
+        c.execute(f"ANALYZE {new['ngay_chi_tiet']}")
 
     def facts_indexes(c: Cursor) -> None:
         c.execute("SET LOCAL max_parallel_maintenance_workers = 0")
@@ -516,6 +519,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
         indicator_rows = INDICATORS_PER_ROW * int(c.rowcount)
         _key(c, "ky_co_quan")
         _indexes(c, "ky_co_quan")
+        c.execute(f"ANALYZE {new['ky_co_quan']}")
         return indicator_rows, _months(c)
 
     (counts.indicator, counts.months), _, _ = lanes.run([periods, facts_key, facts_indexes])
@@ -529,9 +533,7 @@ def _full(cur: Cursor, lanes: Lanes, snapshot: str, build_date: date, say: Calla
                 _indexes(c, name)
                 continue
             c.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name}_moi_pkey PRIMARY KEY USING INDEX {name}_moi_pkey")
-        # (the facts were analysed in their own lane, before the daily lanes planned their join)
-        for name in ("ngay_chi_tiet", "ky_co_quan"):
-            c.execute(f"ANALYZE {new[name]}")
+        # (every table was analysed by an earlier lane)
 
     lanes.run([keys])
 
